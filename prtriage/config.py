@@ -1,0 +1,170 @@
+"""Settings from flags, `PRTRIAGE_*` environment variables, config files and defaults, in that order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from prtriage.categories import DEFAULT_CATEGORIES, Category, check_known, make_categories
+from prtriage.errors import ConfigError
+
+DEFAULT_CONTEXT_SIZE = 2048
+DEFAULT_REASONING_TOKENS = 48
+
+
+@dataclass(frozen=True)
+class Settings:
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    model: str | None = None  # None: the embedded default model
+    adapter: str | None = None  # None: the default adapter when the model is the default one
+    base: str | None = None
+    exclude: tuple[str, ...] = ()
+    context_size: int = DEFAULT_CONTEXT_SIZE
+    fail_on: tuple[str, ...] = ()
+    threads: int | None = None  # None: measured default, see engine.default_threads
+    gpu_layers: int | None = None  # None: all layers when the build can offload, else 0
+    reasoning_tokens: int = DEFAULT_REASONING_TOKENS
+    config_file: Path | None = field(default=None, compare=False)
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories)
+
+
+def _as_str(key: str, value: Any, source: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{source}: '{key}' must be a non-empty string")
+    return value
+
+
+def _as_int(lo: int, hi: int) -> Callable[[str, Any, str], int]:
+    def convert(key: str, value: Any, source: str) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                raise ConfigError(f"{source}: '{key}' must be an integer, not {value!r}") from None
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ConfigError(f"{source}: '{key}' must be an integer from {lo} to {hi}, not {value!r}")
+        return value
+
+    return convert
+
+
+def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):  # environment variables and flags: comma-separated
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{source}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+# Config key → (Settings field, converter). Keys are kebab-case; snake_case is accepted too.
+_KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
+    "model": ("model", _as_str),
+    "adapter": ("adapter", _as_str),
+    "base": ("base", _as_str),
+    "exclude": ("exclude", _as_str_list),
+    "context-size": ("context_size", _as_int(256, 131072)),
+    "fail-on": ("fail_on", _as_str_list),
+    "threads": ("threads", _as_int(1, 512)),
+    "gpu-layers": ("gpu_layers", _as_int(-1, 100000)),
+    "reasoning-tokens": ("reasoning_tokens", _as_int(0, 512)),
+}
+_PATH_KEYS = ("model", "adapter")
+KNOWN_KEYS = ("categories", *_KEYS)
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest `.prtriage.toml`, or `pyproject.toml` with `[tool.prtriage]`, up to the repository root."""
+    for folder in (start, *start.parents):
+        dotfile = folder / ".prtriage.toml"
+        if dotfile.is_file():
+            return dotfile
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "prtriage" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The prtriage table of a config file, with keys checked and relative paths made absolute."""
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("prtriage", {}) if path.name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.prtriage] must be a table")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        canonical = key.replace("_", "-")
+        if canonical not in KNOWN_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r}", hint="known keys: " + ", ".join(KNOWN_KEYS))
+        if canonical in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value):
+            value = str((path.parent / value).resolve())
+        values[canonical] = value
+    return values
+
+
+def _is_relative_path(value: str) -> bool:
+    return "://" not in value and not Path(value).is_absolute()
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in KNOWN_KEYS:
+        name = "PRTRIAGE_" + key.upper().replace("-", "_")
+        if env.get(name):
+            values[key] = env[name]
+    return values
+
+
+def resolve_settings(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge flags > PRTRIAGE_* environment > config file > defaults into one checked Settings.
+
+    `flags` uses config keys (kebab-case); None values mean "not given".
+    """
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    config_file = config_file or (Path(env["PRTRIAGE_CONFIG"]) if env.get("PRTRIAGE_CONFIG") else None)
+    path = config_file or find_config_file(cwd.resolve())
+    layers = [
+        (read_config_file(path) if path else {}, str(path)),
+        (_from_env(env), "environment"),
+        ({k: v for k, v in flags.items() if v is not None and v != ()}, "command line"),
+    ]
+    fields: dict[str, Any] = {"config_file": path}
+    for values, source in layers:
+        for key, value in values.items():
+            if key == "categories":
+                if isinstance(value, str):
+                    value = [v.strip() for v in value.split(",") if v.strip()]
+                fields["categories"] = make_categories(value, source)
+                continue
+            attr, convert = _KEYS[key]
+            fields[attr] = convert(key, value, source)
+    settings = Settings(**fields)
+    check_known(settings.fail_on, settings.categories, "fail-on")
+    return settings

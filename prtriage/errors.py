@@ -1,0 +1,42 @@
+"""The one exception hierarchy. `cli.py` maps it to exit codes; nothing else exits."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAIL_ON = 1
+EXIT_USAGE = 2
+EXIT_CANNOT_TRIAGE = 3
+EXIT_INTERRUPTED = 130
+
+
+class PrtriageError(Exception):
+    """An error the user can act on: a one-line cause and an optional hint."""
+
+    exit_code = EXIT_CANNOT_TRIAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(PrtriageError):
+    """Bad flags, arguments or input files."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """Bad configuration: unknown key, wrong type, unknown category."""
+
+
+class GitError(PrtriageError):
+    """git could not give us the change (no repo, no base, empty diff...)."""
+
+
+class ModelError(PrtriageError):
+    """The model could not be found, loaded or run."""
+
+
+class BudgetError(PrtriageError):
+    """The change cannot be fitted into the model's context."""

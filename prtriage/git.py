@@ -1,0 +1,193 @@
+"""Every git call prtriage makes, and the parsing of what git prints."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from prtriage.errors import GitError
+
+# Flags that make `git diff` output the same whatever the user's git config says.
+DIFF_FLAGS = (
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--find-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+_GIT = ("git", "-c", "core.quotepath=off", "-c", "diff.mnemonicPrefix=false")
+
+
+@dataclass(frozen=True)
+class DiffSpec:
+    """What to diff: exactly one of the three ways."""
+
+    base: str | None = None  # merge base of this ref and HEAD .. HEAD
+    range: str | None = None  # A..B or A...B
+    staged: bool = False
+
+
+@dataclass(frozen=True)
+class Commit:
+    subject: str
+    body: str
+
+
+def run_git(repo: Path, *args: str, check: bool = True) -> str:
+    try:
+        proc = subprocess.run(
+            [*_GIT, *args], cwd=repo, capture_output=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", hint="install git and try again") from None
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {err[-1] if err else 'exit ' + str(proc.returncode)}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _ok(repo: Path, *args: str) -> bool:
+    proc = subprocess.run([*_GIT, *args], cwd=repo, capture_output=True, stdin=subprocess.DEVNULL)
+    return proc.returncode == 0
+
+
+def repo_root(cwd: Path) -> Path:
+    if not cwd.is_dir():
+        raise GitError(f"not a folder: {cwd}")
+    try:
+        out = run_git(cwd, "rev-parse", "--show-toplevel")
+    except GitError:
+        raise GitError(f"not a git repository: {cwd}", hint="run prtriage inside a git repository") from None
+    return Path(out.strip())
+
+
+def has_commits(repo: Path) -> bool:
+    return _ok(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+
+
+def ref_exists(repo: Path, ref: str) -> bool:
+    return not ref.startswith("-") and _ok(repo, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+
+
+def is_shallow(repo: Path) -> bool:
+    return run_git(repo, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+
+
+def default_base(repo: Path) -> str:
+    """The remote's default branch (origin/HEAD), else main or master, local or on origin."""
+    head = run_git(repo, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False)
+    if head.strip() and ref_exists(repo, head.strip()):
+        return head.strip()
+    for ref in ("origin/main", "origin/master", "main", "master"):
+        if ref_exists(repo, ref):
+            return ref
+    raise GitError(
+        "cannot find a base branch (no origin/HEAD, main or master)",
+        hint="pass --base REF, or --staged, or --range A..B",
+    )
+
+
+def merge_base(repo: Path, base: str, head: str = "HEAD") -> str:
+    if not ref_exists(repo, base):
+        hint = "fetch it first (in GitHub Actions: actions/checkout with fetch-depth: 0)"
+        raise GitError(f"unknown base ref: {base}", hint=hint)
+    out = run_git(repo, "merge-base", base, head, check=False).strip()
+    if out:
+        return out
+    if is_shallow(repo):
+        raise GitError(
+            f"no merge base between {base} and {head}: this is a shallow clone",
+            hint="fetch full history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)",
+        )
+    raise GitError(f"no merge base between {base} and {head}: they share no history")
+
+
+def resolve_range(repo: Path, spec: DiffSpec) -> tuple[str, str] | None:
+    """(from, to) commits for the spec, or None for staged changes (index against HEAD)."""
+    if spec.staged:
+        return None
+    if not has_commits(repo):
+        raise GitError("the repository has no commits yet", hint="commit first, or use --staged")
+    if spec.range:
+        sep = "..." if "..." in spec.range else ".."
+        start, _, end = spec.range.partition(sep)
+        start, end = start or "HEAD", end or "HEAD"
+        for ref in (start, end):
+            if not ref_exists(repo, ref):
+                raise GitError(f"unknown ref in --range: {ref}", hint="check the name, or fetch it")
+        return (merge_base(repo, start, end) if sep == "..." else start), end
+    base = spec.base or default_base(repo)
+    return merge_base(repo, base), "HEAD"
+
+
+def diff_args(span: tuple[str, str] | None) -> list[str]:
+    if span is None:
+        return ["diff", *DIFF_FLAGS, "--cached"]
+    return ["diff", *DIFF_FLAGS, span[0], span[1]]
+
+
+def stream_diff(repo: Path, span: tuple[str, str] | None) -> Iterator[str]:
+    """Lines of the unified diff, read as git writes them (a huge diff is never held whole)."""
+    proc = subprocess.Popen(
+        [*_GIT, *diff_args(span)],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        for raw in proc.stdout:
+            yield raw.decode("utf-8", "replace")
+    finally:
+        proc.stdout.close()
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        proc.stderr.close()
+        code = proc.wait()
+    if code != 0:
+        raise GitError(f"git diff failed: {err.splitlines()[-1] if err else 'exit ' + str(code)}")
+
+
+def commits(repo: Path, span: tuple[str, str]) -> list[Commit]:
+    """Commits in the span, oldest first, merges skipped (they repeat their parents' messages)."""
+    out = run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", f"{span[0]}..{span[1]}")
+    result = []
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        if record:
+            subject, _, body = record.partition("\x00")
+            result.append(Commit(subject.strip(), body.strip()))
+    return result
+
+
+def title_and_body(repo: Path, span: tuple[str, str] | None) -> tuple[str, str]:
+    """What a pull request of these commits would say: one commit's message, or a list of subjects."""
+    found = commits(repo, span) if span else []
+    if not found:
+        return "", ""
+    if len(found) == 1:
+        return found[0].subject, found[0].body
+    return found[0].subject, "\n".join(f"- {c.subject}" for c in found)
+
+
+def check_attrs(repo: Path, paths: list[str], attrs: tuple[str, ...]) -> dict[str, set[str]]:
+    """Which of `attrs` are set (true) for each path, per .gitattributes."""
+    if not paths:
+        return {}
+    proc = subprocess.run(
+        [*_GIT, "check-attr", "-z", "--stdin", *attrs],
+        cwd=repo,
+        input="\0".join(paths).encode() + b"\0",
+        capture_output=True,
+    )
+    if proc.returncode != 0:
+        return {}
+    fields = proc.stdout.decode("utf-8", "replace").split("\0")
+    result: dict[str, set[str]] = {}
+    for path, attr, value in zip(fields[0::3], fields[1::3], fields[2::3]):
+        if value in ("set", "true"):
+            result.setdefault(path, set()).add(attr)
+    return result

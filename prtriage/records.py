@@ -1,0 +1,83 @@
+"""JSONL change records (plain or .gz): read line by line, every bad line reported by number."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from prtriage.errors import UsageError
+
+
+@dataclass(frozen=True)
+class BadLine:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def open_text(path: Path) -> IO[str]:
+    if not path.is_file():
+        raise UsageError(f"input file not found: {path}")
+    try:
+        if path.suffix == ".gz":
+            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        return path.open(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
+    """(line number, object) for each non-blank line, or a BadLine saying what is wrong with it."""
+    with open_text(path) as f:
+        try:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    yield number, BadLine(str(path), number, f"not JSON ({e.msg})")
+                    continue
+                if not isinstance(obj, dict):
+                    yield number, BadLine(str(path), number, "not a JSON object")
+                    continue
+                yield number, obj
+        except (OSError, EOFError) as e:  # a truncated .gz fails here, after its good lines
+            yield -1, BadLine(str(path), -1, f"cannot read further: {e}")
+
+
+def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine | None:
+    """A record to classify needs a string `diff`; `title` and `body` may be missing or null."""
+    if not isinstance(obj.get("diff"), str):
+        return BadLine(path, number, "'diff' missing or not a string")
+    for key in ("title", "body"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return BadLine(path, number, f"'{key}' is not a string")
+    return None
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[IO[str]]:
+    """Write to `path.partial`, renamed to `path` only when the block succeeds.
+
+    An interrupted run leaves its finished lines in the .partial file and never a half-written
+    `path`.
+    """
+    partial = path.with_name(path.name + ".partial")
+    try:
+        f = partial.open("w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {partial}: {e.strerror}") from None
+    with f:
+        yield f
+    os.replace(partial, path)

@@ -1,0 +1,103 @@
+"""Results → what people and programs read: rich text, JSON, markdown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from prtriage.budget import FileEntry
+from prtriage.triage import Result
+
+FORMATS = ("text", "json", "markdown")
+MARKDOWN_FILE_ROWS = 50
+
+
+def to_json(result: Result) -> str:
+    return json.dumps(result.to_json(), ensure_ascii=False)
+
+
+def _ranked(result: Result) -> list[tuple[str, float]]:
+    return sorted(result.probabilities.items(), key=lambda kv: -kv[1])
+
+
+def _bar(p: float, width: int = 20) -> str:
+    filled = round(p * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def _file_note(f: FileEntry) -> str:
+    return {"full": "shown", "partial": "partly shown"}.get(f.shown, "not shown") + (
+        f" ({f.reason})" if f.reason else ""
+    )
+
+
+def print_text(result: Result, console: Console, show_timings: bool = True) -> None:
+    head = Text()
+    head.append(result.category, style="bold green")
+    head.append(f"  {result.confidence:.0%} ", style="bold")
+    head.append(_bar(result.confidence), style="green")
+    console.print(head)
+    if result.reasoning:
+        console.print(Text(result.reasoning, style="italic"))
+    table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
+    table.add_column("category")
+    table.add_column("probability", justify="right")
+    table.add_column("")
+    for name, p in _ranked(result):
+        table.add_row(name, f"{p:.1%}", _bar(p))
+    console.print(table)
+    files = Table(title="Files", show_edge=False, pad_edge=False, box=None)
+    files.add_column("path", overflow="fold")
+    files.add_column("+", justify="right", style="green")
+    files.add_column("-", justify="right", style="red")
+    files.add_column("in prompt")
+    for f in result.files:
+        files.add_row(f.path, str(f.additions), str(f.deletions), _file_note(f))
+    console.print(files)
+    if result.body_cut:
+        console.print("[dim]The description was cut to fit the context.[/dim]")
+    if show_timings and result.timings:
+        t = result.timings
+        console.print(
+            f"[dim]{result.model}"
+            + (f" + {result.adapter}" if result.adapter else "")
+            + f" · {result.prompt_tokens} prompt tokens · "
+            + " · ".join(f"{k[:-2]} {v:.2f}s" for k, v in t.items() if k.endswith("_s"))
+            + "[/dim]"
+        )
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def to_markdown(result: Result, heading: str = "### prtriage") -> str:
+    lines = [
+        heading,
+        "",
+        f"**Category:** `{result.category}` ({result.confidence:.0%})",
+        "",
+    ]
+    if result.reasoning:
+        lines += [f"> {_md_escape(result.reasoning)}", ""]
+    lines += ["| category | probability |", "| --- | ---: |"]
+    lines += [f"| {name} | {p:.1%} |" for name, p in _ranked(result)]
+    lines += ["", _files_details(result.files), ""]
+    model = result.model + (f" + adapter `{result.adapter}`" if result.adapter else "")
+    lines.append(f"<sub>{_md_escape(model)} · {result.prompt_tokens} prompt tokens</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def _files_details(files: Sequence[FileEntry]) -> str:
+    dropped = sum(1 for f in files if f.shown != "full")
+    rows = ["| file | + | - | in prompt |", "| --- | ---: | ---: | --- |"]
+    for f in files[:MARKDOWN_FILE_ROWS]:
+        rows.append(f"| `{_md_escape(f.path)}` | {f.additions} | {f.deletions} | {_file_note(f)} |")
+    if len(files) > MARKDOWN_FILE_ROWS:
+        rows.append(f"| … and {len(files) - MARKDOWN_FILE_ROWS} more | | | |")
+    summary = f"{len(files)} files changed, {dropped} not fully shown to the model"
+    return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>"

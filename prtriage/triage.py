@@ -1,0 +1,134 @@
+"""classify: git → diff → budget → prompt → engine → result. The one place that wires them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prtriage import git
+from prtriage.budget import Budgeted, FileEntry, fit_change
+from prtriage.config import Settings
+from prtriage.diff import FileDiff, mark_skipped, parse_diff
+from prtriage.engine import Engine, LlamaEngine, probabilities
+from prtriage.errors import GitError
+from prtriage.models import resolve_model
+from prtriage.prompt import category_segment, reasoning_prefix_segment
+
+LINGUIST_ATTRS = ("linguist-generated", "linguist-vendored")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to classify, before the budget: what git (or a record) gave us."""
+
+    title: str
+    body: str
+    files: list[FileDiff]
+    source: str = ""  # where it came from, e.g. "origin/main...HEAD"
+
+
+@dataclass(frozen=True)
+class Result:
+    category: str
+    confidence: float
+    probabilities: dict[str, float]
+    reasoning: str
+    files: tuple[FileEntry, ...]
+    model: str
+    adapter: str | None
+    prompt_tokens: int
+    body_cut: bool
+    source: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 6),
+            "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
+            "reasoning": self.reasoning,
+            "files": [f.to_json() for f in self.files],
+            "dropped": [f.path for f in self.files if f.shown != "full"],
+            "model": self.model,
+            "adapter": self.adapter,
+            "source": self.source,
+            "prompt_tokens": self.prompt_tokens,
+            "description_cut": self.body_cut,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def change_from_diff(
+    title: str, body: str, diff_lines: Iterable[str], exclude: Sequence[str], source: str = "",
+    attrs: dict[str, set[str]] | None = None,
+) -> Change:  # fmt: skip
+    files = parse_diff(diff_lines)
+    mark_skipped(files, exclude, attrs or {})
+    return Change(title=title, body=body, files=files, source=source)
+
+
+def change_from_git(
+    cwd: Path,
+    spec: git.DiffSpec,
+    exclude: Sequence[str],
+    title: str | None = None,
+    body: str | None = None,
+) -> Change:
+    """The change git describes: diff, files, and a title/description from flags or commits."""
+    repo = git.repo_root(cwd)
+    span = git.resolve_range(repo, spec)
+    files = parse_diff(git.stream_diff(repo, span))
+    where = "staged changes" if span is None else f"{span[0][:12]}..{span[1]}"
+    if not files:
+        hint = "stage changes with git add" if span is None else "commit your changes, or pick another --base"
+        raise GitError(f"empty diff: no changes in {where}", hint=hint)
+    attrs = git.check_attrs(repo, [f.path for f in files], LINGUIST_ATTRS)
+    mark_skipped(files, exclude, attrs)
+    if title is None or body is None:
+        found_title, found_body = git.title_and_body(repo, span)
+        title = found_title if title is None else title
+        body = found_body if body is None else body
+    return Change(title=title, body=body, files=files, source=where)
+
+
+def open_engine(settings: Settings) -> LlamaEngine:
+    files = resolve_model(settings.model, settings.adapter)
+    return LlamaEngine(files, settings.context_size, settings.threads, settings.gpu_layers)
+
+
+def budget(change: Change, engine: Engine, settings: Settings) -> Budgeted:
+    return fit_change(
+        change.title, change.body, change.files, settings.categories, engine,
+        settings.context_size, settings.reasoning_tokens,
+    )  # fmt: skip
+
+
+def classify(change: Change, engine: Engine, settings: Settings) -> Result:
+    """Score every category after the prompt; the most likely one gets a reasoning."""
+    start = time.perf_counter()
+    fitted = budget(change, engine, settings)
+    budget_s = time.perf_counter() - start
+    names = settings.category_names
+    candidates = [engine.tokenize(category_segment(n).text, False) for n in names]
+    probs = probabilities(engine.score(fitted.ids, candidates))
+    best = max(range(len(names)), key=lambda i: probs[i])
+    prefix = engine.tokenize(reasoning_prefix_segment().text, False)
+    reasoning = engine.reasoning([*fitted.ids, *candidates[best], *prefix], settings.reasoning_tokens)
+    timings = {"budget_s": budget_s, **engine.take_timings()}
+    timings["total_s"] = time.perf_counter() - start + timings.get("load_s", 0.0)
+    adapter = getattr(getattr(engine, "files", None), "adapter", None)
+    return Result(
+        category=names[best],
+        confidence=probs[best],
+        probabilities=dict(zip(names, probs)),
+        reasoning=reasoning,
+        files=fitted.files,
+        model=engine.name,
+        adapter=str(adapter) if adapter else None,
+        prompt_tokens=len(fitted.ids),
+        body_cut=fitted.body_cut,
+        source=change.source,
+        timings=timings,
+    )
