@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean checkout: makes .venv, installs everything, runs pytest.
+# README.md documents this command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON_BIN:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+export PYTHON=.venv/bin/python
+$PYTHON -m pip install -q --upgrade pip >/dev/null
+# CPU torch first: a bare torch requirement would pull a multi-GB CUDA build.
+$PYTHON -m pip install -q torch==2.13.0
+# llama-cpp-python compiles from source (~10 min on 2 cores): build once, reuse the wheel.
+bash scripts/llama_wheel.sh
+$PYTHON -m pip install -q -e '.[train,dev]'
+exec $PYTHON -m pytest "$@"
