@@ -61,6 +61,7 @@ class Budgeted:
     files: tuple[FileEntry, ...]
     segments: tuple[Segment, ...]
     ids: tuple[int, ...]  # the exact prompt the model evaluates
+    shared_prefix: int  # leading ids that every change's prompt shares (the instructions)
     body_cut: bool
     budget_tokens: int  # room for the prompt: context minus what the answer needs
 
@@ -211,7 +212,8 @@ def fit_change(
     while True:
         change = PromptChange(title=title, body=body, file_list=listing, diff="".join(pieces))
         segments = input_segments(change, categories)
-        ids = [i for piece in tokenize_segments(segments, tokenizer) for i in piece]
+        pieces_ids = tokenize_segments(segments, tokenizer)
+        ids = [i for piece in pieces_ids for i in piece]
         if len(ids) <= budget or not pieces:
             break
         pieces.pop()
@@ -219,4 +221,6 @@ def fit_change(
         raise BudgetError(f"the change does not fit in context-size {context_size}")
     kept = {id(f) for f in files if any(p.startswith(f.header) for p in pieces)}
     state = {k: v for k, v in state.items() if k in kept}
-    return Budgeted(change, _entries(files, state), tuple(segments), tuple(ids), body_cut, budget)
+    return Budgeted(
+        change, _entries(files, state), tuple(segments), tuple(ids), len(pieces_ids[0]), body_cut, budget
+    )

@@ -19,7 +19,7 @@ from prtriage.report import FORMATS, print_text, to_json, to_markdown
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _LazyGroup(click.Group):
@@ -50,10 +50,12 @@ def _settings(ctx_flags: dict[str, Any], config: Path | None, cwd: Path) -> Sett
     return resolve_settings(ctx_flags, cwd=cwd, config_file=config)
 
 
-def _diff_spec(base: str | None, staged: bool, range_: str | None) -> git.DiffSpec:
-    if sum(bool(x) for x in (base, staged, range_)) > 1:
+def _diff_spec(base_flag: str | None, staged: bool, range_: str | None, settings: Settings) -> git.DiffSpec:
+    if sum(bool(x) for x in (base_flag, staged, range_)) > 1:
         raise errors.UsageError("--base, --staged and --range are exclusive: pick one")
-    return git.DiffSpec(base=base, range=range_, staged=staged)
+    if staged or range_:
+        return git.DiffSpec(range=range_, staged=staged)
+    return git.DiffSpec(base=settings.base)  # from the flag, PRTRIAGE_BASE or the config file
 
 
 def _read_body(body: str | None, body_file: Path | None) -> str | None:
@@ -118,7 +120,7 @@ def classify(
         return
     if output is not None:
         raise errors.UsageError("--output goes with --input")
-    spec = _diff_spec(settings.base if not (staged or range_) else None, staged, range_)
+    spec = _diff_spec(base, staged, range_, settings)
     change = triage.change_from_git(cwd, spec, settings.exclude, title, _read_body(body, body_file))
     with stderr.status("loading the model"):
         engine = triage.open_engine(settings)

@@ -39,11 +39,14 @@ class Engine(Protocol):
 
     def tokenize(self, text: str, special: bool) -> list[int]: ...
 
-    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]]) -> list[float]:
-        """Log-probability of each candidate token sequence right after `prompt`."""
+    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]], stable: int) -> list[float]:
+        """Log-probability of each candidate token sequence right after `prompt`.
 
-    def reasoning(self, prompt: Sequence[int], max_tokens: int) -> str:
-        """A reasoning string generated after `prompt` (which ends inside the JSON string)."""
+        `prompt[:stable]` is shared by many prompts and may be reused from a cache.
+        """
+
+    def reasoning(self, prompt: Sequence[int], stable: int, max_tokens: int) -> str:
+        """A reasoning generated after `prompt` (which ends inside the JSON string)."""
 
     def take_timings(self) -> dict[str, float]:
         """Time spent and tokens evaluated since the last call."""
@@ -154,23 +157,29 @@ class LlamaEngine:
         self.llm.n_tokens = keep
         self.llm.eval(list(ids[keep:]))
 
-    def evaluate(self, ids: Sequence[int]) -> int:
-        """Make `ids` the context, reusing the cached common prefix; returns tokens evaluated."""
+    def evaluate(self, ids: Sequence[int], stable: int) -> int:
+        """Make `ids` the context; returns how many tokens were evaluated.
+
+        Results must not depend on what was evaluated before, and llama.cpp's numbers depend on
+        how tokens are batched. So tokens are always evaluated in the same chunks: `ids[:stable]`
+        (the prefix every prompt shares) on its own, reused from the cache when it matches, then
+        the rest from there.
+        """
         if len(ids) > self.context_size:
             raise ModelError(f"prompt of {len(ids)} tokens exceeds the context of {self.context_size}")
+        if not 0 < stable < len(ids):
+            raise ValueError("the stable prefix must be a proper, non-empty prefix")
         cached = self.llm.input_ids[: self.llm.n_tokens]
-        common = 0
-        for a, b in zip(cached, ids):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(ids) - 1)  # evaluate at least one token to get fresh logits
-        self._eval_from(ids, common)
-        return len(ids) - common
+        evaluated = len(ids) - stable
+        if len(cached) < stable or list(cached[:stable]) != list(ids[:stable]):
+            self._eval_from(ids[:stable], 0)
+            evaluated = len(ids)
+        self._eval_from(ids, stable)
+        return evaluated
 
-    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]]) -> list[float]:
+    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]], stable: int) -> list[float]:
         start = time.perf_counter()
-        evaluated = self.evaluate(prompt)
+        evaluated = self.evaluate(prompt, stable)
         self._clock.add("prompt_s", time.perf_counter() - start)
         self._clock.add("prompt_tokens", len(prompt))
         self._clock.add("prompt_tokens_evaluated", evaluated)
@@ -192,7 +201,7 @@ class LlamaEngine:
         self._clock.add("score_s", time.perf_counter() - start)
         return scores
 
-    def reasoning(self, prompt: Sequence[int], max_tokens: int) -> str:
+    def reasoning(self, prompt: Sequence[int], stable: int, max_tokens: int) -> str:
         if max_tokens <= 0:
             return ""
         import llama_cpp
@@ -201,7 +210,7 @@ class LlamaEngine:
             with capture_native_output():
                 self._grammar = llama_cpp.LlamaGrammar.from_string(REASONING_GRAMMAR, verbose=False)
         start = time.perf_counter()
-        self.evaluate(prompt)
+        self.evaluate(prompt, stable)
         out: list[int] = []
         text = ""
         generator = self.llm.generate(

@@ -112,10 +112,11 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     budget_s = time.perf_counter() - start
     names = settings.category_names
     candidates = [engine.tokenize(category_segment(n).text, False) for n in names]
-    probs = probabilities(engine.score(fitted.ids, candidates))
+    probs = probabilities(engine.score(fitted.ids, candidates, fitted.shared_prefix))
     best = max(range(len(names)), key=lambda i: probs[i])
     prefix = engine.tokenize(reasoning_prefix_segment().text, False)
-    reasoning = engine.reasoning([*fitted.ids, *candidates[best], *prefix], settings.reasoning_tokens)
+    answer_start = [*fitted.ids, *candidates[best], *prefix]
+    reasoning = engine.reasoning(answer_start, len(fitted.ids), settings.reasoning_tokens)
     timings = {"budget_s": budget_s, **engine.take_timings()}
     timings["total_s"] = time.perf_counter() - start + timings.get("load_s", 0.0)
     adapter = getattr(getattr(engine, "files", None), "adapter", None)

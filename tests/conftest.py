@@ -1,0 +1,93 @@
+"""Shared fixtures: real git repositories in temp folders, and the real embedded model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Q8_0 copy of the embedded model is made once per test session, not in the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    mp.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith(("PRTRIAGE_", "GITHUB_", "PRE_COMMIT")) and key != "PRTRIAGE_CACHE_DIR":
+            monkeypatch.delenv(key)
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env
+    ).stdout
+
+
+def write(repo: Path, path: str, text: str) -> None:
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with one commit on main and a branch `feature` checked out."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, "src/app.py", "def div(a, b):\n    return a / b\n")
+    write(root, "README.md", "# demo\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "init")
+    git(root, "checkout", "-q", "-b", "feature")
+    return root
+
+
+@pytest.fixture
+def fix_branch(repo: Path) -> Path:
+    """`repo` with one bug-fix commit on its branch."""
+    write(
+        repo,
+        "src/app.py",
+        "def div(a, b):\n    if b == 0:\n        raise ValueError('b is zero')\n    return a / b\n",
+    )
+    git(
+        repo,
+        "commit",
+        "-q",
+        "-am",
+        "Raise a clear error on division by zero",
+        "-m",
+        "It crashed deep in the stack.",
+    )
+    return repo
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[object]:
+    """The real llama.cpp engine on the embedded default model, loaded once per session."""
+    from prtriage.config import Settings
+    from prtriage.triage import open_engine
+
+    yield open_engine(Settings())

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from prtriage.budget import answer_reserve, fit_change
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.diff import mark_skipped, parse_diff
+from prtriage.errors import BudgetError
+from prtriage.prompt import tokenize_segments
+
+
+def _file(path: str, n: int, word: str = "value") -> str:
+    body = "".join(f"+{word} = {i}  # a line of {path}\n" for i in range(n))
+    return f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -0,0 +1,{n} @@\n{body}"
+
+
+def _files(*chunks: str):
+    files = parse_diff("".join(chunks).splitlines(True))
+    mark_skipped(files, ("gen/*",), {})
+    return files
+
+
+def test_fits_exactly_and_keeps_every_file_listed(engine) -> None:
+    files = _files(
+        _file("docs/guide.md", 40, "doc"),
+        _file("tests/test_core.py", 30, "check"),
+        _file("src/core.py", 400, "code"),
+        _file("src/small.py", 3, "tiny"),
+        _file("pnpm-lock.yaml", 50, "lock"),
+        _file("gen/api.py", 5, "gen"),
+    )
+    fitted = fit_change("Big change", "Body text.", files, DEFAULT_CATEGORIES, engine, 1024, 48)
+    budget = 1024 - answer_reserve(DEFAULT_CATEGORIES, engine, 48)
+    assert fitted.budget_tokens == budget
+    # Exact: the ids are the per-segment tokenization, and they fit.
+    assert list(fitted.ids) == [i for p in tokenize_segments(fitted.segments, engine) for i in p]
+    assert len(fitted.ids) <= budget
+    assert len(fitted.ids) > budget - 80  # and the room was used
+    by_path = {f.path: f for f in fitted.files}
+    assert set(by_path) == {f.path for f in files}
+    for f in files:  # every file listed with its counts, shown or not
+        assert f"{f.path} (+{f.additions} -{f.deletions})" in fitted.change.file_list
+    assert by_path["src/small.py"].shown == "full"
+    assert by_path["src/core.py"].shown == "partial"
+    assert by_path["src/core.py"].reason == "cut to fit the context"
+    assert by_path["pnpm-lock.yaml"].reason == "lock file" and by_path["pnpm-lock.yaml"].shown == "none"
+    assert by_path["gen/api.py"].reason == "excluded by config"
+    # Source comes before tests and docs: the big source file ate the rest of the room.
+    assert by_path["docs/guide.md"].shown == "none"
+    assert by_path["docs/guide.md"].reason == "no room in the context"
+    diff = fitted.change.diff
+    assert diff.index("src/small.py") < diff.index("src/core.py")
+    assert {f.path for f in fitted.dropped} == {
+        "src/core.py",
+        "tests/test_core.py",
+        "docs/guide.md",
+        "pnpm-lock.yaml",
+        "gen/api.py",
+    }
+
+
+def test_everything_fits_in_a_large_context(engine) -> None:
+    files = _files(_file("src/a.py", 5), _file("tests/test_a.py", 5), _file("README.md", 5))
+    fitted = fit_change("t", "", files, DEFAULT_CATEGORIES, engine, 4096, 48)
+    assert [f.shown for f in fitted.files] == ["full", "full", "full"]
+    assert fitted.dropped == []
+    diff = fitted.change.diff
+    assert diff.index("src/a.py") < diff.index("tests/test_a.py") < diff.index("README.md")
+
+
+def test_long_description_is_cut(engine) -> None:
+    body = "This sentence explains the change at length. " * 500
+    fitted = fit_change("t", body, _files(_file("src/a.py", 5)), DEFAULT_CATEGORIES, engine, 1024, 48)
+    assert fitted.body_cut
+    assert len(fitted.change.body) < len(body)
+    assert fitted.files[0].shown == "full"
+
+
+def test_context_too_small_is_a_clear_error(engine) -> None:
+    with pytest.raises(BudgetError, match="context-size 300"):
+        fit_change("t", "", _files(_file("src/a.py", 5)), DEFAULT_CATEGORIES, engine, 300, 48)

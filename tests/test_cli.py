@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+from prtriage import cli
+
+FIX_DIFF = (
+    "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
+    "@@ -1,2 +1,4 @@\n def div(a, b):\n+    if b == 0:\n+        raise ValueError('b is zero')\n     return a / b\n"
+)
+
+
+def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prtriage", *args], cwd=cwd, capture_output=True, text=True,
+        input=stdin, timeout=300,
+    )  # fmt: skip
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("prtriage: error:") and text in lines[0], proc.stderr
+    assert len(lines) <= 2
+
+
+@pytest.mark.slow
+def test_classify_text_json_markdown_and_fail_on(fix_branch: Path) -> None:
+    text = run(fix_branch, "classify")
+    assert text.returncode == 0, text.stderr
+    assert "Categories" in text.stdout and "src/app.py" in text.stdout
+    out = run(fix_branch, "classify", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in ("category", "confidence", "probabilities", "reasoning", "files", "model", "timings"):
+        assert key in data
+    assert abs(sum(data["probabilities"].values()) - 1) < 1e-4
+    assert data["files"][0] == {
+        "path": "src/app.py", "old_path": None, "status": "modified", "kind": "source",
+        "additions": 2, "deletions": 0, "included": True, "shown": "full", "reason": None,
+    }  # fmt: skip
+    assert data["category"] in data["probabilities"]
+    md = run(fix_branch, "classify", "--format", "markdown")
+    assert f"**Category:** `{data['category']}`" in md.stdout and "| category | probability |" in md.stdout
+    failing = run(fix_branch, "classify", "--format", "json", "--fail-on", data["category"])
+    assert failing.returncode == 1
+    assert json.loads(failing.stdout)["category"] == data["category"]  # still prints the result
+    other = next(c for c in data["probabilities"] if c != data["category"])
+    assert run(fix_branch, "classify", "--format", "json", "--fail-on", other).returncode == 0
+
+
+def test_inference_never_imports_torch(fix_branch: Path) -> None:
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'transformers', 'peft', 'accelerate', 'llm'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from prtriage.cli import cli\n"
+        "cli.main(args=['classify', '--format', 'json'], standalone_mode=False)\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'peft', 'llm')]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=fix_branch, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "HEAVY []" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, text",
+    [
+        (("classify", "--base", "nope"), 3, "unknown base ref: nope"),
+        (("classify", "--base", "main", "--staged"), 2, "exclusive"),
+        (("classify", "--output", "x.jsonl"), 2, "--output goes with --input"),
+        (("classify", "--model", "missing.gguf"), 3, "model file not found"),
+        (("classify", "--fail-on", "nope"), 2, "unknown category 'nope'"),
+        (("classify", "--context-size", "100"), 2, "'context-size' must be an integer from 256"),
+        (("classify", "--input", "missing.jsonl", "--output", "o.jsonl"), 2, "input file not found"),
+    ],
+)
+def test_bad_input_exit_codes(fix_branch: Path, args: tuple[str, ...], code: int, text: str) -> None:
+    _one_line_error(run(fix_branch, *args), code, text)
+
+
+def test_not_a_repo_and_empty_diff(tmp_path: Path, repo: Path) -> None:
+    _one_line_error(run(tmp_path, "classify"), 3, "not a git repository")
+    _one_line_error(run(repo, "classify"), 3, "empty diff")
+
+
+def test_bad_config_key(fix_branch: Path) -> None:
+    write(fix_branch, ".prtriage.toml", "colour = 'red'\n")
+    _one_line_error(run(fix_branch, "classify"), 2, "unknown key 'colour'")
+
+
+def test_click_usage_error_is_exit_2(fix_branch: Path) -> None:
+    proc = run(fix_branch, "classify", "--no-such-flag")
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+
+
+def test_interrupt_is_exit_130(fix_branch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prtriage import triage
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(fix_branch)
+    monkeypatch.setattr(triage, "open_engine", interrupted)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["classify"])
+    assert info.value.code == 130
+
+
+@pytest.mark.slow
+def test_batch_skips_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None:
+    good = {"id": "a1", "title": "Avoid crash on zero", "body": None, "diff": FIX_DIFF, "category": "fix"}
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({"id": "b2", "title": "no diff here"}),
+        "",
+        json.dumps({"id": "c3", "title": "Docs", "diff": "", "extra": [1, 2]}),
+    ]
+    src = tmp_path / "changes.jsonl.gz"
+    with gzip.open(src, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    out = tmp_path / "results.jsonl"
+    proc = run(tmp_path, "classify", "--input", str(src), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "changes.jsonl.gz:2: not JSON" in proc.stderr
+    assert "changes.jsonl.gz:3: 'diff' missing or not a string" in proc.stderr
+    assert "classified 2 records, skipped 2" in proc.stderr
+    results = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in results] == ["a1", "c3"]
+    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in results)
+    assert not (tmp_path / "results.jsonl.partial").exists()

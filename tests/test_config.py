@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prtriage.config import Settings, resolve_settings
+from prtriage.errors import ConfigError
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = resolve_settings({}, env={}, cwd=tmp_path)
+    assert s == Settings()
+    assert s.category_names == (
+        "feature",
+        "fix",
+        "docs",
+        "refactor",
+        "perf",
+        "test",
+        "ci",
+        "build",
+        "deps",
+        "chore",
+    )
+
+
+def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.prtriage]\ncontext-size = 1024\nthreads = 3\nfail_on = ["docs"]\nmodel = "models/m.gguf"\n'
+    )
+    sub = tmp_path / "pkg"
+    sub.mkdir()
+    env = {"PRTRIAGE_THREADS": "2", "PRTRIAGE_FAIL_ON": "ci, build"}
+    s = resolve_settings({"threads": 1}, env=env, cwd=sub)
+    assert (s.context_size, s.threads, s.fail_on) == (1024, 1, ("ci", "build"))
+    assert s.model == str((tmp_path / "models/m.gguf").resolve())  # relative to the config file
+    assert s.config_file == tmp_path / "pyproject.toml"
+
+
+def test_dotfile_wins_over_pyproject_and_categories_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.prtriage]\nthreads = 3\n")
+    (tmp_path / ".prtriage.toml").write_text(
+        'fail-on = ["security"]\n[categories]\nsecurity = "fixes a vulnerability"\nother = "anything else"\n'
+    )
+    s = resolve_settings({}, env={}, cwd=tmp_path)
+    assert s.threads is None
+    assert s.category_names == ("security", "other")
+    assert s.fail_on == ("security",)
+
+
+def test_categories_as_names_from_env(tmp_path: Path) -> None:
+    s = resolve_settings({}, env={"PRTRIAGE_CATEGORIES": "fix,feature,docs"}, cwd=tmp_path)
+    assert s.category_names == ("fix", "feature", "docs")
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("colour = 'red'\n", "unknown key 'colour'"),
+        ("context-size = 'big'\n", "'context-size' must be an integer"),
+        ("context-size = 10\n", "from 256"),
+        ("fail-on = ['nope']\n", "unknown category 'nope'"),
+        ("categories = ['feature', 'wat']\n", "category 'wat' has no built-in definition"),
+        ("[categories]\n'Bad Name' = 'x'\nok = 'y'\n", "bad category name"),
+        ("exclude = 'a'\nexclude = 'b'\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_problem(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / ".prtriage.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message) as info:
+        resolve_settings({}, env={}, cwd=tmp_path)
+    if "TOML" not in message and "category" not in message:
+        assert ".prtriage.toml" in info.value.message
+
+
+def test_bad_env_value(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment: 'threads'"):
+        resolve_settings({}, env={"PRTRIAGE_THREADS": "many"}, cwd=tmp_path)
+
+
+def test_explicit_config_file_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        resolve_settings({}, env={}, cwd=tmp_path, config_file=tmp_path / "nope.toml")
