@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -99,13 +100,30 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
               help="Where --input results go (JSONL).")  # fmt: skip
 @click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
               help="Run as if started in this folder.")  # fmt: skip
+@click.option("--github", is_flag=True,
+              help="Classify this GitHub Actions run's pull request; write outputs, summary, annotations.")  # fmt: skip
+@click.option("--diff-from", type=click.Choice(["git", "github"]), default="git", show_default=True,
+              help="With --github: diff the local clone, or fetch the diff through the API (no checkout).")  # fmt: skip
+@click.option("--label", "label_", is_flag=True, help="With --github: label the pull request with its category.")  # fmt: skip
+@click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
+@click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
+@click.option("--pre-push", is_flag=True, help="Classify what is being pushed (pre-commit pre-push hook).")
+@click.option("--commit-msg", is_flag=True,
+              help="Check MESSAGE_FILE's Conventional Commits type against the staged change.")  # fmt: skip
+@click.option("--fail-on-mismatch", is_flag=True, help="With --commit-msg: exit 1 when the type disagrees.")
+@click.argument("message_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 def classify(
     base: str | None, staged: bool, range_: str | None, title: str | None, body: str | None,
     body_file: Path | None, fmt: str, model: str | None, adapter: str | None, config: Path | None,
     context_size: int | None, threads: int | None, gpu_layers: int | None, fail_on: str | None,
     exclude: tuple[str, ...], input_: Path | None, output: Path | None, repo: Path,
+    github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
+    pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None,
 ) -> None:  # fmt: skip
-    """Classify the current branch's change (or --staged, --range, --input records)."""
+    """Classify the current branch's change (or --staged, --range, --input records).
+
+    In CI and hooks: --github (a pull request in GitHub Actions), --pre-push, --commit-msg FILE.
+    """
     from prtriage import triage  # keeps `prtriage --help` fast
 
     flags = {
@@ -120,8 +138,68 @@ def classify(
         return
     if output is not None:
         raise errors.UsageError("--output goes with --input")
-    spec = _diff_spec(base, staged, range_, settings)
-    change = triage.change_from_git(cwd, spec, settings.exclude, title, _read_body(body, body_file))
+    _check_hook_flags(github, diff_from, label_, label_prefix, create_labels, pre_push, commit_msg,
+                      fail_on_mismatch, message_file, base or staged or range_)  # fmt: skip
+    if github:
+        labels = _label_options(label_, label_prefix, create_labels)
+        _classify_github(cwd, settings, fmt, title, _read_body(body, body_file), diff_from, labels, stderr)
+        return
+    if commit_msg:
+        assert message_file is not None
+        _check_commit_msg(cwd, settings, message_file, fail_on_mismatch, stderr)
+        return
+    if pre_push:
+        from prtriage import hooks
+
+        found = hooks.pre_push_change(
+            cwd, os.environ, settings.exclude, settings.base, title, _read_body(body, body_file)
+        )
+        if found is None:
+            stderr.print("prtriage: this push sends no file changes: nothing to classify")
+            return
+        change = found
+    else:
+        spec = _diff_spec(base, staged, range_, settings)
+        change = triage.change_from_git(cwd, spec, settings.exclude, title, _read_body(body, body_file))
+    result = _classify_and_print(change, settings, fmt, stderr)
+    if result.category in settings.fail_on:
+        stderr.print(f"prtriage: category {result.category!r} is in fail-on")
+        raise SystemExit(errors.EXIT_FAIL_ON)
+
+
+def _check_hook_flags(
+    github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
+    pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None, git_spec: object,
+) -> None:  # fmt: skip
+    modes = {"--github": github, "--pre-push": pre_push, "--commit-msg": commit_msg,
+             "--base/--staged/--range": bool(git_spec)}  # fmt: skip
+    given = [name for name, on in modes.items() if on]
+    if len(given) > 1:
+        raise errors.UsageError(f"{' and '.join(given)} are exclusive: pick one")
+    github_only = {"--label": label_, "--label-prefix": label_prefix is not None,
+                   "--create-labels": create_labels, "--diff-from github": diff_from != "git"}  # fmt: skip
+    for flag, on in github_only.items():
+        if on and not github:
+            raise errors.UsageError(f"{flag} goes with --github")
+    if fail_on_mismatch and not commit_msg:
+        raise errors.UsageError("--fail-on-mismatch goes with --commit-msg")
+    if commit_msg and message_file is None:
+        raise errors.UsageError("--commit-msg needs the commit message file (pre-commit passes it)")
+    if message_file is not None and not commit_msg:
+        hint = "a file argument goes with --commit-msg"
+        raise errors.UsageError(f"unexpected argument {message_file}", hint=hint)
+
+
+def _label_options(enabled: bool, prefix: str | None, create: bool) -> Any:
+    from prtriage.github_run import LabelOptions
+    from prtriage.labels import DEFAULT_PREFIX
+
+    return LabelOptions(enabled, DEFAULT_PREFIX if prefix is None else prefix, create)
+
+
+def _classify_and_print(change: Any, settings: Settings, fmt: str, stderr: Console) -> Any:
+    from prtriage import triage
+
     with stderr.status("loading the model"):
         engine = triage.open_engine(settings)
     with stderr.status(f"classifying {len(change.files)} changed files"):
@@ -132,9 +210,73 @@ def classify(
         click.echo(to_markdown(result), nl=False)
     else:
         print_text(result, Console(highlight=False))
+    return result
+
+
+def _classify_github(
+    cwd: Path, settings: Settings, fmt: str, title: str | None, body: str | None, diff_from: str,
+    labels: Any, stderr: Console,
+) -> None:  # fmt: skip
+    from prtriage import github, github_run
+
+    with github_run.errors_as_annotations():
+        pr = github.read_pull_request(os.environ)
+        change = github_run.pull_request_change(pr, cwd, settings, diff_from, os.environ, title, body)
+        # File names and model output are the pull request author's text: no workflow commands in it.
+        with github.commands_stopped(sys.stdout) if fmt != "json" else contextlib.nullcontext():
+            result = _classify_and_print(change, settings, fmt, stderr)
+        github_run.publish(result, pr, settings, os.environ, sys.stdout)
+        if labels.enabled:
+            outcome = github_run.apply_label(result.category, pr, settings, labels, os.environ)
+            stderr.print(f"prtriage: {outcome.describe()}", markup=False)
     if result.category in settings.fail_on:
         stderr.print(f"prtriage: category {result.category!r} is in fail-on")
         raise SystemExit(errors.EXIT_FAIL_ON)
+
+
+def _check_commit_msg(
+    cwd: Path, settings: Settings, message_file: Path, strict: bool, stderr: Console
+) -> None:
+    from prtriage import hooks, triage
+
+    message = hooks.read_commit_message(message_file)
+    skip = hooks.skip_reason(message, settings.category_names)
+    change = None if skip else hooks.staged_change(cwd, settings.exclude, message)
+    if skip or change is None:
+        stderr.print(f"prtriage: nothing to check ({skip or 'no staged changes'})", markup=False)
+        return
+    with stderr.status("classifying the staged change"):
+        result = triage.classify(change, triage.open_engine(settings), settings)
+    check = hooks.check_type(message, result)
+    stderr.print(f"prtriage: {check.text}", markup=False)
+    if not check.agrees and strict:
+        raise SystemExit(errors.EXIT_FAIL_ON)
+    if result.category in settings.fail_on:
+        stderr.print(f"prtriage: category {result.category!r} is in fail-on")
+        raise SystemExit(errors.EXIT_FAIL_ON)
+
+
+@cli.command()
+@click.option("--from", "from_", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The `json` output of classify --github, e.g. from another run's artifact.")  # fmt: skip
+@click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
+@click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (for its categories).")  # fmt: skip
+def label(from_: Path, label_prefix: str | None, create_labels: bool, config: Path | None) -> None:
+    """Label a pull request from a classify --github result (the trusted job of the fork-safe recipe).
+
+    Checks the result (a configured category, this repository, the pull request's current head
+    commit and, under workflow_run, the triggering run's head) before writing anything.
+    """
+    from prtriage import github_run
+
+    settings = _settings({}, config, Path.cwd())
+    with github_run.errors_as_annotations():
+        outcome = github_run.label_from_result(
+            from_, settings, _label_options(True, label_prefix, create_labels), os.environ
+        )
+    _stderr().print(f"prtriage: {outcome if isinstance(outcome, str) else outcome.describe()}", markup=False)
 
 
 def _classify_batch(input_: Path, output: Path | None, settings: Settings, stderr: Console) -> None:
@@ -154,6 +296,214 @@ def _classify_batch(input_: Path, output: Path | None, settings: Settings, stder
         raise errors.UsageError(f"no record in {input_} could be classified")
     if any(c in settings.fail_on for c in summary.categories):
         raise SystemExit(errors.EXIT_FAIL_ON)
+
+
+@cli.group()
+def data() -> None:
+    """Build labeled change records (JSONL) from history, and split them for evaluation."""
+
+
+def _write_jsonl(records: Any, output: Path | None) -> None:
+    import json
+
+    from prtriage.records import atomic_output
+
+    if output is None:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    with atomic_output(output) as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _harvest_report(summary: Any, stderr: Console) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in summary.categories.most_common())
+    stderr.print(f"wrote {summary.written} records ({counts or 'none'})", markup=False)
+    for reason, n in summary.skipped.most_common():
+        stderr.print(f"skipped {n}: {reason}", markup=False)
+
+
+_output_option = click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="JSONL file (default: stdout)."
+)
+_map_option = click.option(
+    "--map", "mapping", multiple=True, metavar="TYPE=CATEGORY",
+    help="Override the Conventional Commits type map (repeatable; CATEGORY 'skip' drops the type).",
+)  # fmt: skip
+
+
+@data.command("from-git")
+@click.argument("repo", type=click.Path(path_type=Path, file_okay=False), default=".")
+@_output_option
+@_map_option
+@click.option("--since", help="Only commits after this date (anything git log --since takes).")
+@click.option(
+    "--max-per-category",
+    type=click.IntRange(min=1),
+    help="Keep at most N records per category (seeded sample).",
+)
+@click.option("--max-diff-bytes", type=click.IntRange(min=1000), default=48_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def data_from_git(
+    repo: Path, output: Path | None, mapping: tuple[str, ...], since: str | None,
+    max_per_category: int | None, max_diff_bytes: int, seed: int,
+) -> None:  # fmt: skip
+    """Records from first-parent commits whose subjects follow Conventional Commits."""
+    from prtriage.conventional import DEFAULT_TYPE_MAP
+    from prtriage.harvest import HarvestSummary, from_git, parse_mapping
+
+    settings = resolve_settings({}, cwd=repo.resolve())
+    type_map = parse_mapping(mapping, DEFAULT_TYPE_MAP, settings.category_names)
+    summary = HarvestSummary()
+    _write_jsonl(
+        from_git(repo.resolve(), type_map, since, max_per_category, max_diff_bytes, seed, summary), output
+    )
+    _harvest_report(summary, _stderr())
+
+
+@data.command("from-github")
+@click.argument("export", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--diffs", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder of N.diff files written by `gh pr diff N`.")  # fmt: skip
+@click.option(
+    "--label", "labels", multiple=True, metavar="LABEL=CATEGORY", help="Override the label map (repeatable)."
+)
+@_map_option
+@click.option("--repo", "repo_name", default="", help="Repository name for the records' ids.")
+@click.option("--max-diff-bytes", type=click.IntRange(min=1000), default=48_000, show_default=True)
+@_output_option
+def data_from_github(
+    export: Path, diffs: Path, labels: tuple[str, ...], mapping: tuple[str, ...], repo_name: str,
+    max_diff_bytes: int, output: Path | None,
+) -> None:  # fmt: skip
+    """Records from a `gh pr list --json` export and the PRs' diffs (see README)."""
+    from prtriage.conventional import DEFAULT_TYPE_MAP
+    from prtriage.harvest import DEFAULT_LABEL_MAP, HarvestSummary, from_github, parse_mapping
+
+    names = resolve_settings({}).category_names
+    label_map = parse_mapping(labels, DEFAULT_LABEL_MAP, names)
+    type_map = parse_mapping(mapping, DEFAULT_TYPE_MAP, names)
+    summary = HarvestSummary()
+    _write_jsonl(from_github(export, diffs, label_map, type_map, max_diff_bytes, summary, repo_name), output)
+    _harvest_report(summary, _stderr())
+
+
+@data.command("split")
+@click.argument("input_", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--by", "mode", type=click.Choice(["repo", "time", "random"]), default="repo", show_default=True,
+              help="repo: whole repositories on each side; time: the newest changes are the test set.")  # fmt: skip
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+)
+@click.option("--test-repos", help="Comma-separated repositories for the test side (with --by repo).")
+@click.option("--train-output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--test-output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def data_split(
+    input_: Path, mode: str, test_fraction: float, test_repos: str | None, train_output: Path,
+    test_output: Path, seed: int,
+) -> None:  # fmt: skip
+    """Split records into train and test files, keeping each repository (or period) on one side."""
+    from prtriage.split import choose_test, load_records, write_records
+
+    bad: list[Any] = []
+    records = load_records(input_, bad)
+    repos = [r.strip() for r in (test_repos or "").split(",") if r.strip()]
+    if repos and mode != "repo":
+        raise errors.UsageError("--test-repos goes with --by repo")
+    sides = choose_test(records, mode, test_fraction, repos, seed)
+    write_records(train_output, [r for r, t in zip(records, sides) if not t])
+    write_records(test_output, [r for r, t in zip(records, sides) if t])
+    stderr = _stderr()
+    for b in bad:
+        stderr.print(f"skipped {b}", markup=False)
+    n_test = sum(sides)
+    stderr.print(f"train {len(records) - n_test}, test {n_test}, skipped {len(bad)}", markup=False)
+
+
+@cli.command("eval")
+@click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Labeled records (id, title, body, diff, category; .gz ok).")  # fmt: skip
+@click.option("--model", help="'rules' for the path-and-keyword baseline, else as for classify.")
+@click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--context-size", type=int)
+@click.option("--threads", type=int)
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Evaluate a seeded sample of N records, balanced by category."
+)
+@click.option("--repos", help="Only records of these repositories (comma-separated).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the JSON report here.",
+)
+@click.option(
+    "--predictions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write one JSON line per record here.",
+)
+@click.option(
+    "--plot", type=click.Path(path_type=Path, dir_okay=False), help="Confusion matrix PNG (needs matplotlib)."
+)
+def eval_(
+    input_: Path, model: str | None, adapter: str | None, config: Path | None, context_size: int | None,
+    threads: int | None, limit: int | None, repos: str | None, seed: int, report_path: Path | None,
+    predictions: Path | None, plot: Path | None,
+) -> None:  # fmt: skip
+    """Accuracy, macro-F1, per-category scores and a confusion matrix on labeled records."""
+    import json
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+
+    from prtriage import evaluate, triage
+    from prtriage.records import atomic_output
+
+    use_rules = model == "rules"
+    flags = {
+        "model": None if use_rules else model,
+        "adapter": adapter,
+        "context-size": context_size,
+        "threads": threads,
+    }
+    settings = _settings(flags, config, Path.cwd())
+    names = settings.category_names
+    bad: list[Any] = []
+    repo_list = [r.strip() for r in (repos or "").split(",") if r.strip()]
+    records = evaluate.load_eval_records(input_, names, bad, limit, seed, repo_list)
+    stderr = _stderr()
+    for b in bad[:20]:
+        stderr.print(f"skipped {b}", markup=False)
+    if len(bad) > 20:
+        stderr.print(f"... and {len(bad) - 20} more bad lines", markup=False)
+    if not records:
+        raise errors.UsageError(f"no usable labeled records in {input_}")
+    if use_rules:
+        name, predictor = "rules", evaluate.predict_rules(records, settings)
+    else:
+        engine = triage.open_engine(settings)
+        name, predictor = engine.name, evaluate.predict_model(records, engine, settings)
+    with Progress(console=stderr, transient=True) as progress:
+        task = progress.add_task(f"evaluating {name}", total=len(records))
+        report, preds = evaluate.run_eval(records, predictor, names, lambda p: progress.advance(task))
+    report = {"model": name, "input": str(input_), "skipped_lines": len(bad), **report}
+    evaluate.print_report(report, Console(highlight=False))
+    if report_path is not None:
+        with atomic_output(report_path) as out:
+            out.write(json.dumps(report, indent=2) + "\n")
+    if predictions is not None:
+        with atomic_output(predictions) as out:
+            for p in preds:
+                out.write(json.dumps(asdict(p)) + "\n")
+    if plot is not None and not evaluate.plot_confusion(report, plot):
+        stderr.print("no plot: matplotlib is not installed", markup=False)
 
 
 def _report_error(message: str, hint: str | None) -> None:

@@ -191,3 +191,40 @@ def check_attrs(repo: Path, paths: list[str], attrs: tuple[str, ...]) -> dict[st
         if value in ("set", "true"):
             result.setdefault(path, set()).add(attr)
     return result
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    sha: str
+    parents: tuple[str, ...]
+    date: str  # ISO 8601, committer date
+    subject: str
+    body: str
+
+
+def first_parent_log(repo: Path, since: str | None = None) -> list[LogEntry]:
+    """The first-parent history of HEAD, newest first: one entry per change that landed."""
+    args = ["log", "--first-parent", "--format=%H%x00%P%x00%cI%x00%s%x00%b%x1e"]
+    if since:
+        args.append(f"--since={since}")
+    out = run_git(repo, *args, "HEAD")
+    entries = []
+    for record in out.split("\x1e"):
+        fields = record.strip("\n").split("\x00")
+        if len(fields) == 5 and fields[0]:
+            sha, parents, date, subject, body = fields
+            entries.append(LogEntry(sha, tuple(parents.split()), date, subject.strip(), body.strip()))
+    return entries
+
+
+def commit_diff(repo: Path, entry: LogEntry, max_bytes: int) -> tuple[str, bool]:
+    """The change a first-parent commit made (against its first parent), cut at `max_bytes`."""
+    span = (entry.parents[0], entry.sha) if entry.parents else None
+    args = diff_args(span) if span else ["show", *DIFF_FLAGS, "--format=", "--root", entry.sha]
+    proc = subprocess.Popen([*_GIT, *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    data = proc.stdout.read(max_bytes + 1)
+    proc.stdout.close()
+    proc.wait()
+    text = data[:max_bytes].decode("utf-8", "replace")
+    return text, len(data) > max_bytes

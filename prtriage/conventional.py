@@ -1,0 +1,89 @@
+"""Conventional Commits: subject parsing, the type → category map, and label-free titles and bodies.
+
+A record built from history must not leak its label into the text the model reads: the title
+loses its `type(scope)!:` prefix and trailing `(#123)`, body lines lose the same prefixes (squash
+merges repeat the commits' subjects), and trailers such as Co-authored-by are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SUBJECT = re.compile(r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\r\n]*)\))?(?P<breaking>!)?:\s+(?P<rest>\S.*)$")
+PR_NUMBER = re.compile(r"(?:\s*\((?:#\d+(?:,\s*)?)+\))+\s*$")
+BODY_PREFIX = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+|\d+\.\s+)?)[A-Za-z]+(?:\([^()\r\n]*\))?!?:\s+(?=\S)")
+TRAILER = re.compile(
+    r"^\s*(Co-authored-by|Signed-off-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|"
+    r"Helped-by|Cc|Change-Id|Reviewed-on|Approved-by|Release-note|Co-Authored-By):",
+    re.IGNORECASE,
+)
+RELEASE = re.compile(
+    r"^(v?\d+\.\d+\.\d+\S*|release\b.*|(bump|prepare)\s+(the\s+)?version\b.*|publish\b.*|"
+    r"version packages\b.*)$",
+    re.IGNORECASE,
+)
+DEPS_SUBJECT = re.compile(
+    r"\b((bump|update|upgrade|pin|downgrade)\b.*\b(from|to)\s+v?\d|dependenc(y|ies)|deps\b|lock ?file)",
+    re.IGNORECASE,
+)
+
+DEFAULT_TYPE_MAP: dict[str, str] = {
+    "feat": "feature", "feature": "feature", "fix": "fix", "bugfix": "fix", "hotfix": "fix",
+    "docs": "docs", "doc": "docs", "refactor": "refactor", "style": "refactor", "perf": "perf",
+    "test": "test", "tests": "test", "ci": "ci", "build": "build", "chore": "chore",
+    "deps": "deps", "dep": "deps",
+}  # fmt: skip
+DEPS_SCOPES = ("deps", "dep", "deps-dev", "dependencies")
+
+
+@dataclass(frozen=True)
+class Subject:
+    type: str
+    scope: str | None
+    breaking: bool
+    description: str
+
+
+def parse_subject(subject: str) -> Subject | None:
+    m = SUBJECT.match(subject.strip())
+    if not m:
+        return None
+    return Subject(m["type"].lower(), m["scope"], bool(m["breaking"]), clean_title(m["rest"]))
+
+
+def clean_title(text: str) -> str:
+    """A title without a Conventional Commits prefix or a trailing PR number."""
+    m = SUBJECT.match(text.strip())
+    rest = m["rest"] if m else text.strip()
+    return PR_NUMBER.sub("", rest).strip()
+
+
+def clean_body(body: str) -> str:
+    """A body without trailers, and with `type(scope):` prefixes removed from its lines."""
+    lines = []
+    for line in body.splitlines():
+        if TRAILER.match(line):
+            continue
+        lines.append(PR_NUMBER.sub("", BODY_PREFIX.sub(lambda m: m["lead"], line)).rstrip())
+    return "\n".join(lines).strip()
+
+
+def is_release(subject: str) -> bool:
+    parsed = parse_subject(subject)
+    if parsed is None:
+        return bool(RELEASE.match(subject.strip()))
+    if parsed.type == "release" or (parsed.scope or "").lower() in ("release", "version"):
+        return True
+    return parsed.type in ("chore", "build") and bool(RELEASE.match(parsed.description))
+
+
+def category_for(subject: Subject, type_map: Mapping[str, str]) -> str | None:
+    """The category of a parsed subject; dependency scopes and bump subjects are `deps`."""
+    if subject.scope and subject.scope.lower() in DEPS_SCOPES:
+        return "deps"
+    category = type_map.get(subject.type)
+    if category in ("chore", "build", "fix") and DEPS_SUBJECT.search(subject.description):
+        return "deps"
+    return category

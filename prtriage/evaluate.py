@@ -1,0 +1,231 @@
+"""`prtriage eval`: a model (or the rules baseline) on labeled change records, with the numbers that matter."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from prtriage.config import Settings
+from prtriage.errors import PrtriageError
+from prtriage.prompt import answer_json
+from prtriage.records import BadLine, check_change_record, read_jsonl
+from prtriage.rules import rule_probabilities
+from prtriage.triage import Change, change_from_diff
+
+
+@dataclass(frozen=True)
+class Prediction:
+    id: str
+    truth: str
+    predicted: str
+    probabilities: dict[str, float]
+    parsed: bool  # the final answer object parsed as JSON with a configured category
+    latency_s: float
+    prompt_tokens: int = 0
+    prompt_s: float = 0.0
+
+
+def load_eval_records(
+    path: Path, categories: Sequence[str], bad: list[BadLine], limit: int | None, seed: int,
+    repos: Sequence[str] = (),
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Labeled records; with `limit`, a seeded sample stratified by category (every one represented)."""
+    records = []
+    for number, obj in read_jsonl(path):
+        if isinstance(obj, BadLine):
+            bad.append(obj)
+            continue
+        problem = check_change_record(obj, str(path), number)
+        if problem is None and obj.get("category") not in categories:
+            problem = BadLine(str(path), number, f"unknown category {obj.get('category')!r}")
+        if problem is not None:
+            bad.append(problem)
+            continue
+        if repos and obj.get("repo") not in repos:
+            continue
+        obj.setdefault("id", f"{path.name}:{number}")
+        records.append(obj)
+    if limit is None or limit >= len(records):
+        return records
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        by_cat[r["category"]].append(r)
+    rng = random.Random(seed)
+    for group in by_cat.values():
+        rng.shuffle(group)
+    chosen: list[dict[str, Any]] = []
+    while len(chosen) < limit:  # round-robin over categories keeps the sample balanced
+        for cat in sorted(by_cat):
+            if by_cat[cat] and len(chosen) < limit:
+                chosen.append(by_cat[cat].pop())
+    return chosen
+
+
+def record_change(record: dict[str, Any], exclude: Sequence[str]) -> Change:
+    return change_from_diff(
+        record.get("title") or "", record.get("body") or "", record["diff"].splitlines(True), exclude
+    )
+
+
+def predict_rules(records: Sequence[dict[str, Any]], settings: Settings) -> Iterator[Prediction]:
+    names = settings.category_names
+    for r in records:
+        start = time.perf_counter()
+        change = record_change(r, settings.exclude)
+        probs = rule_probabilities(change.title, change.files, names)
+        best = max(range(len(names)), key=lambda i: probs[i])
+        yield Prediction(
+            str(r["id"]),
+            r["category"],
+            names[best],
+            dict(zip(names, probs)),
+            True,
+            time.perf_counter() - start,
+        )
+
+
+def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Settings) -> Iterator[Prediction]:
+    from prtriage.triage import classify
+
+    for r in records:
+        start = time.perf_counter()
+        try:
+            result = classify(record_change(r, settings.exclude), engine, settings)
+        except PrtriageError:  # counted as an unparsed answer, never silently dropped
+            yield Prediction(str(r["id"]), r["category"], "", {}, False, time.perf_counter() - start)
+            continue
+        try:
+            parsed = (
+                json.loads(answer_json(result.category, result.reasoning))["category"]
+                in settings.category_names
+            )
+        except (ValueError, KeyError):
+            parsed = False
+        yield Prediction(
+            str(r["id"]), r["category"], result.category, result.probabilities, parsed,
+            time.perf_counter() - start, int(result.timings.get("prompt_tokens_evaluated", 0)),
+            result.timings.get("prompt_s", 0.0),
+        )  # fmt: skip
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def metrics(preds: Sequence[Prediction], categories: Sequence[str]) -> dict[str, Any]:
+    index = {c: i for i, c in enumerate(categories)}
+    matrix = [[0] * len(categories) for _ in categories]
+    for p in preds:
+        if p.predicted in index:
+            matrix[index[p.truth]][index[p.predicted]] += 1
+    per_category = {}
+    for c, i in index.items():
+        tp = matrix[i][i]
+        predicted = sum(row[i] for row in matrix)
+        support = sum(1 for p in preds if p.truth == c)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        per_category[c] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": _f1(precision, recall),
+            "support": support,
+        }
+    present = [c for c in categories if per_category[c]["support"] > 0]
+    prompt_s = sum(p.prompt_s for p in preds)
+    return {
+        "records": len(preds),
+        "accuracy": sum(p.truth == p.predicted for p in preds) / len(preds) if preds else 0.0,
+        "macro_f1": statistics.fmean(per_category[c]["f1"] for c in present) if present else 0.0,
+        "per_category": per_category,
+        "confusion": {"labels": list(categories), "matrix": matrix},
+        "parsed_share": sum(p.parsed for p in preds) / len(preds) if preds else 0.0,
+        "latency_s": {
+            "p50": _percentile([p.latency_s for p in preds], 0.5),
+            "p95": _percentile([p.latency_s for p in preds], 0.95),
+        },
+        "prompt_tokens_per_s": sum(p.prompt_tokens for p in preds) / prompt_s if prompt_s else None,
+    }
+
+
+def run_eval(
+    records: Sequence[dict[str, Any]], predictor: Iterator[Prediction], categories: Sequence[str],
+    on_prediction: Callable[[Prediction], None] | None = None,
+) -> tuple[dict[str, Any], list[Prediction]]:  # fmt: skip
+    preds = []
+    for p in predictor:
+        preds.append(p)
+        if on_prediction:
+            on_prediction(p)
+    return metrics(preds, categories), preds
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    console.print(
+        f"[bold]{report['model']}[/bold] on {report['records']} records: accuracy {report['accuracy']:.3f}, "
+        f"macro-F1 {report['macro_f1']:.3f}, parsed {report['parsed_share']:.0%}, "
+        f"latency p50 {report['latency_s']['p50']:.2f}s p95 {report['latency_s']['p95']:.2f}s"
+        + (
+            f", {report['prompt_tokens_per_s']:.0f} prompt tokens/s"
+            if report.get("prompt_tokens_per_s")
+            else ""
+        )
+    )
+    table = Table(title="Per category", box=None)
+    for col in ("category", "precision", "recall", "F1", "support"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    for c, m in report["per_category"].items():
+        table.add_row(c, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
+    console.print(table)
+    labels, matrix = report["confusion"]["labels"], report["confusion"]["matrix"]
+    conf = Table(title="Confusion (rows: true, columns: predicted)", box=None)
+    conf.add_column("")
+    for label in labels:
+        conf.add_column(label[:5], justify="right")
+    for label, row in zip(labels, matrix):
+        conf.add_row(label, *[str(v) if v else "." for v in row])
+    console.print(conf)
+
+
+def plot_confusion(report: dict[str, Any], path: Path) -> bool:
+    """A PNG of the confusion matrix when matplotlib is installed; False when it is not."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    labels, matrix = report["confusion"]["labels"], report["confusion"]["matrix"]
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i, row in enumerate(matrix):
+        for j, v in enumerate(row):
+            if v:
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{report['model']}: macro-F1 {report['macro_f1']:.3f}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True

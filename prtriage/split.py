@@ -1,0 +1,70 @@
+"""Train/test splits that keep sibling changes together: by repository or by time (random only if asked)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from prtriage.errors import UsageError
+from prtriage.records import BadLine, atomic_output, read_jsonl
+
+MODES = ("repo", "time", "random")
+
+
+def load_records(path: Path, bad: list[BadLine]) -> list[dict[str, Any]]:
+    records = []
+    for _number, obj in read_jsonl(path):
+        if isinstance(obj, BadLine):
+            bad.append(obj)
+        else:
+            records.append(obj)
+    return records
+
+
+def choose_test(
+    records: Sequence[dict[str, Any]], mode: str, fraction: float, test_repos: Sequence[str], seed: int
+) -> list[bool]:
+    """Whether each record goes to the test side."""
+    if mode == "repo":
+        repos = Counter(str(r.get("repo", "")) for r in records)
+        if "" in repos:
+            raise UsageError("--by repo needs a 'repo' field in every record")
+        if test_repos:
+            unknown = set(test_repos) - set(repos)
+            if unknown:
+                raise UsageError(
+                    f"--test-repos not in the data: {', '.join(sorted(unknown))}",
+                    hint="repos: " + ", ".join(sorted(repos)),
+                )
+            chosen = set(test_repos)
+        else:  # whole repositories, in a seeded order, until the fraction is reached
+            repo_order = sorted(repos)
+            random.Random(seed).shuffle(repo_order)
+            chosen, total = set(), 0
+            for repo in repo_order:
+                if total >= fraction * len(records) or len(chosen) == len(repos) - 1:
+                    break
+                chosen.add(repo)
+                total += repos[repo]
+        return [r["repo"] in chosen for r in records]
+    if mode == "time":
+        if any(not r.get("date") for r in records):
+            raise UsageError("--by time needs a 'date' field in every record")
+        by_date = sorted(range(len(records)), key=lambda i: str(records[i]["date"]))
+        cut = len(records) - round(fraction * len(records))
+        test = set(by_date[cut:])
+        return [i in test for i in range(len(records))]
+    if mode == "random":
+        rng = random.Random(seed)
+        return [rng.random() < fraction for _ in records]
+    raise UsageError(f"unknown split mode {mode!r}", hint="use one of: " + ", ".join(MODES))
+
+
+def write_records(path: Path, records: Sequence[dict[str, Any]]) -> None:
+    with atomic_output(path) as out:
+        for r in records:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
