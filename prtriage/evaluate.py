@@ -55,8 +55,11 @@ def load_eval_records(
             continue
         obj.setdefault("id", f"{path.name}:{number}")
         records.append(obj)
-    if limit is None or limit >= len(records):
-        return records
+    return records if limit is None else balanced_sample(records, limit, seed)
+
+
+def balanced_sample(records: Sequence[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
+    """A seeded sample of at most `limit` records, round-robin over categories so each is represented."""
     by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         by_cat[r["category"]].append(r)
@@ -64,7 +67,7 @@ def load_eval_records(
     for group in by_cat.values():
         rng.shuffle(group)
     chosen: list[dict[str, Any]] = []
-    while len(chosen) < limit:  # round-robin over categories keeps the sample balanced
+    while len(chosen) < min(limit, len(records)):
         for cat in sorted(by_cat):
             if by_cat[cat] and len(chosen) < limit:
                 chosen.append(by_cat[cat].pop())
