@@ -1,0 +1,202 @@
+"""`classify --github` and `label`: a pull request's change in, outputs, summary, annotations, label out.
+
+cli.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prtriage import git
+from prtriage.config import Settings
+from prtriage.errors import GitError, PrtriageError, UsageError
+from prtriage.github import (
+    PullRequest,
+    annotation,
+    append_summary,
+    is_repository,
+    is_sha,
+    load_event,
+    write_outputs,
+)
+from prtriage.github_api import GitHubClient, GitHubError
+from prtriage.labels import LabelOutcome, label_name, sync_label
+from prtriage.remote_diff import fetch_pull_files
+from prtriage.report import to_markdown
+from prtriage.triage import Change, Result, change_from_git
+
+DIFF_SOURCES = ("git", "github")
+FETCH_HINT = "check out with full history: actions/checkout with fetch-depth: 0"
+TITLE = "prtriage"
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    enabled: bool = False
+    prefix: str = "prtriage:"
+    create: bool = False
+
+
+@contextmanager
+def errors_as_annotations(out: Any = None) -> Iterator[None]:
+    """A failure also becomes an `::error` annotation on the run, not just a line in the log."""
+    try:
+        yield
+    except PrtriageError as e:
+        text = e.message + (f" (hint: {e.hint})" if e.hint else "")
+        print(annotation("error", text, TITLE), file=out or sys.stdout, flush=True)
+        raise
+
+
+def pull_request_change(
+    pr: PullRequest, cwd: Path, settings: Settings, diff_from: str, env: Mapping[str, str],
+    title: str | None = None, body: str | None = None,
+) -> Change:  # fmt: skip
+    """The pull request's change: `git diff base...head` in the clone, or the diff from the API."""
+    title = pr.title if title is None else title
+    body = pr.body if body is None else body
+    if diff_from == "github":
+        client = GitHubClient.from_env(env, need_token=False)
+        files = fetch_pull_files(client, pr.repository, pr.number, settings.exclude)
+        if not files:
+            raise GitError(f"pull request #{pr.number} changes no files")
+        return Change(title, body, files, f"{pr.repository}#{pr.number} (GitHub API)")
+    if diff_from != "git":
+        raise UsageError(f"--diff-from must be one of {', '.join(DIFF_SOURCES)}")
+    repo = git.repo_root(cwd)
+    for what, sha in (("base", pr.base_sha), ("head", pr.head_sha)):
+        if not git.ref_exists(repo, sha):
+            raise GitError(
+                f"the pull request's {what} commit {sha[:12]} is not in this clone", hint=FETCH_HINT
+            )
+    change = change_from_git(
+        repo, git.DiffSpec(range=f"{pr.base_sha}...{pr.head_sha}"), settings.exclude, title, body
+    )
+    return Change(change.title, change.body, change.files, f"#{pr.number} {change.source}")
+
+
+def result_json(result: Result, pr: PullRequest) -> dict[str, object]:
+    """`--format json`'s object plus the pull request it is about (what a labeling job needs)."""
+    return {**result.to_json(), "pull_request": pr.to_json()}
+
+
+def publish(result: Result, pr: PullRequest, settings: Settings, env: Mapping[str, str], out: Any) -> None:
+    """Step outputs, the job summary, and one annotation (an error when the category is in fail-on)."""
+    if env.get("GITHUB_OUTPUT"):
+        write_outputs(
+            Path(env["GITHUB_OUTPUT"]),
+            {
+                "category": result.category,
+                "confidence": f"{result.confidence:.4f}",
+                "reasoning": result.reasoning,
+                "json": json.dumps(result_json(result, pr), ensure_ascii=False),
+            },
+        )
+    if env.get("GITHUB_STEP_SUMMARY"):
+        heading = f"### prtriage: pull request #{pr.number}"
+        append_summary(Path(env["GITHUB_STEP_SUMMARY"]), to_markdown(result, heading=heading) + "\n")
+    said = f"#{pr.number} looks like {result.category} ({result.confidence:.0%})"
+    said += f": {result.reasoning}" if result.reasoning else ""
+    if result.category in settings.fail_on:
+        print(annotation("error", f"{said}. '{result.category}' is in fail-on.", TITLE), file=out, flush=True)
+    else:
+        print(annotation("notice", said, TITLE), file=out, flush=True)
+
+
+def apply_label(
+    category: str, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
+) -> LabelOutcome:
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    categories = [(c.name, c.definition) for c in settings.categories]
+    return sync_label(
+        client, pr.repository, pr.number, category, categories, options.prefix, options.create, pr.is_fork
+    )
+
+
+# --- label --from: the trusted half of the fork-safe recipe -------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    repository: str
+    number: int
+    head_sha: str
+    category: str
+
+
+def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
+    """A result written by `classify --github` in another (untrusted) run, checked field by field.
+
+    The repository is this run's own; the category must be a configured one; the number and head
+    commit are checked against the API before anything is written.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read the result file {path}: {e}") from None
+    pr = data.get("pull_request") if isinstance(data, dict) else None
+    if not isinstance(pr, dict):
+        raise UsageError(f"{path}: not a `classify --github` result (no pull_request)")
+    category, number, head = data.get("category"), pr.get("number"), pr.get("head_sha")
+    if category not in settings.category_names:
+        raise UsageError(f"{path}: category {category!r} is not a configured category")
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        raise UsageError(f"{path}: bad pull request number {number!r}")
+    if not is_sha(head):
+        raise UsageError(f"{path}: bad head commit {head!r}")
+    repository = env.get("GITHUB_REPOSITORY", "")
+    if not is_repository(repository):
+        raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
+    if pr.get("repository") != repository:
+        raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
+    return LabelRequest(repository, number, str(head), str(category))
+
+
+def _workflow_run_head(env: Mapping[str, str]) -> str | None:
+    """The head commit of the run that triggered this `workflow_run` event, if that is the event."""
+    if env.get("GITHUB_EVENT_NAME") != "workflow_run":
+        return None
+    _, data = load_event(env)
+    head = (
+        data.get("workflow_run", {}).get("head_sha") if isinstance(data.get("workflow_run"), dict) else None
+    )
+    if not is_sha(head):
+        raise UsageError("the workflow_run event has no head_sha")
+    return str(head)
+
+
+def label_from_result(
+    path: Path, settings: Settings, options: LabelOptions, env: Mapping[str, str]
+) -> LabelOutcome | str:
+    """Label the pull request a result file names; a string says why nothing was done."""
+    request = read_result_file(path, settings, env)
+    label_name(options.prefix, request.category)  # a bad prefix fails before any request
+    run_head = _workflow_run_head(env)
+    if run_head is not None and run_head != request.head_sha:
+        raise UsageError(
+            f"{path}: the result is for commit {request.head_sha[:12]}, the run was for {run_head[:12]}"
+        )
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    try:
+        live = client.request("GET", f"/repos/{request.repository}/pulls/{request.number}").json()
+    except GitHubError as e:
+        if e.status == 404:
+            raise GitHubError(
+                f"pull request #{request.number} not found in {request.repository}", status=404
+            ) from None
+        raise
+    live_head = live.get("head", {}).get("sha") if isinstance(live, dict) else None
+    if live_head != request.head_sha:
+        return f"#{request.number} has new commits since this result: left for the newer run"
+    fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
+    categories = [(c.name, c.definition) for c in settings.categories]
+    return sync_label(
+        client, request.repository, request.number, request.category, categories,
+        options.prefix, options.create, fork,
+    )  # fmt: skip

@@ -1,0 +1,138 @@
+"""The category as a pull request label: add it, remove prtriage's earlier ones, never a human's.
+
+Only additions and single deletions are used: `PUT .../labels` replaces every label and races with
+people labelling the same pull request. Labels count as prtriage's own when they are the prefix
+followed by a configured category name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prtriage.errors import UsageError
+from prtriage.github_api import GitHubClient, GitHubError, quote
+
+DEFAULT_PREFIX = "prtriage:"
+MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
+DEFAULT_COLOR = "ededed"
+COLORS = {
+    "feature": "a2eeef", "fix": "d73a4a", "docs": "0075ca", "refactor": "cfd3d7", "perf": "fbca04",
+    "test": "bfd4f2", "ci": "5319e7", "build": "c5def5", "deps": "0366d6", "chore": "fef2c0",
+}  # fmt: skip
+FORK_HINT = (
+    "a pull request from a fork gets a read-only token under pull_request: classify there and "
+    "label from a workflow_run job (README: GitHub Action, forks)"
+)
+PERMISSION_HINT = "give the job `permissions: pull-requests: write` (and `issues: write` to create labels)"
+
+
+@dataclass(frozen=True)
+class LabelOutcome:
+    number: int
+    label: str
+    added: bool  # False when the pull request already had it
+    created: bool  # the repository lacked the label and prtriage created it
+    removed: tuple[str, ...]  # prtriage's earlier labels taken off
+
+    def describe(self) -> str:
+        n = self.number
+        done = f"added {self.label!r} to #{n}" if self.added else f"#{n} already has {self.label!r}"
+        if self.created:
+            done += " (label created)"
+        if self.removed:
+            done += "; removed " + ", ".join(repr(r) for r in self.removed)
+        return done
+
+
+def label_name(prefix: str, category: str) -> str:
+    name = prefix + category
+    if len(name) > MAX_LABEL_LENGTH or "," in name or not name.strip():
+        raise UsageError(
+            f"label {name!r} is not usable (at most {MAX_LABEL_LENGTH} characters, no comma)",
+            hint="pick a shorter --label-prefix",
+        )
+    return name
+
+
+def _refused(e: GitHubError, what: str, fork: bool) -> GitHubError:
+    """A write the token may not do: say why in the terms of this job."""
+    if e.status == 403 and e.hint and "rate limit" in e.hint:
+        return e
+    if e.status == 403:
+        return GitHubError(f"{what}: {e.message}", hint=FORK_HINT if fork else PERMISSION_HINT, status=403)
+    return e
+
+
+def _labels_on(client: GitHubClient, repository: str, number: int) -> list[str]:
+    try:
+        items = list(client.paginate(f"/repos/{repository}/issues/{number}/labels"))
+    except GitHubError as e:
+        if e.status == 404:
+            raise GitHubError(
+                f"pull request #{number} not found in {repository}",
+                hint="check GITHUB_REPOSITORY, and that the token can read this repository",
+                status=404,
+            ) from None
+        raise
+    return [str(item.get("name")) for item in items if isinstance(item, dict)]
+
+
+def _label_exists(client: GitHubClient, repository: str, name: str) -> bool:
+    response = client.request("GET", f"/repos/{repository}/labels/{quote(name)}", allow=(404,))
+    return response.status != 404
+
+
+def _create_label(client: GitHubClient, repository: str, name: str, category: str, definition: str) -> bool:
+    body = {
+        "name": name,
+        "color": COLORS.get(category, DEFAULT_COLOR),
+        "description": f"prtriage: {definition}"[:100],
+    }
+    response = client.request("POST", f"/repos/{repository}/labels", body=body, allow=(422,))
+    return response.status != 422  # 422 already_exists: another run created it meanwhile
+
+
+def sync_label(
+    client: GitHubClient, repository: str, number: int, category: str,
+    categories: Sequence[tuple[str, str]], prefix: str, create: bool, fork: bool = False,
+) -> LabelOutcome:  # fmt: skip
+    """Give pull request `number` the label of `category`; take off prtriage's labels for other ones.
+
+    `categories` are (name, definition) pairs: the configured categories, which define which labels
+    are prtriage's own. The new label goes on before old ones come off, so a failure leaves the
+    pull request with its earlier label rather than none.
+    """
+    names = [name for name, _ in categories]
+    if category not in names:
+        raise UsageError(f"unknown category {category!r}", hint="known categories: " + ", ".join(names))
+    wanted = label_name(prefix, category)
+    ours = {label_name(prefix, name) for name in names}
+    current = _labels_on(client, repository, number)
+    stale = tuple(name for name in current if name in ours and name != wanted)
+    created = added = False
+    if wanted not in current:
+        if not _label_exists(client, repository, wanted):
+            if not create:
+                raise GitHubError(
+                    f"label {wanted!r} does not exist in {repository}",
+                    hint="create it once, or let prtriage create labels (--create-labels, action "
+                    "input create-labels: true; needs issues: write)",
+                )
+            try:
+                created = _create_label(client, repository, wanted, category, dict(categories)[category])
+            except GitHubError as e:
+                raise _refused(e, f"cannot create label {wanted!r} in {repository}", fork) from None
+        try:
+            client.request("POST", f"/repos/{repository}/issues/{number}/labels", body={"labels": [wanted]})
+        except GitHubError as e:
+            raise _refused(e, f"cannot label pull request #{number}", fork) from None
+        added = True
+    for name in stale:
+        try:  # 404: someone took it off meanwhile, which is what we wanted
+            client.request(
+                "DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(name)}", allow=(404,)
+            )
+        except GitHubError as e:
+            raise _refused(e, f"cannot remove label {name!r} from #{number}", fork) from None
+    return LabelOutcome(number=number, label=wanted, added=added, created=created, removed=stale)

@@ -1,0 +1,180 @@
+"""A local stand-in for the few GitHub REST endpoints prtriage uses, on 127.0.0.1.
+
+It behaves like GitHub where prtriage depends on it: Link pagination honouring per_page, 404 for
+unknown pull requests and labels, 406 too_large from the diff endpoint, 403 "Resource not
+accessible by integration" for a read-only token (fork pull requests), adding an unknown label
+creates it only with issues: write. Every request is recorded for the tests to check.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "test-token"
+READ_ONLY = "Resource not accessible by integration"
+
+
+@dataclass
+class Pull:
+    head_sha: str
+    head_repo: str = "o/r"
+    diff: str | None = None  # None: the diff endpoint answers 406 too_large
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the query
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]  # lower-cased names
+
+
+@dataclass
+class FakeGitHub:
+    repository: str = "o/r"
+    repo_labels: set[str] = field(default_factory=set)
+    issue_labels: dict[int, list[str]] = field(default_factory=dict)
+    pulls: dict[int, Pull] = field(default_factory=dict)
+    can_write: bool = True  # False: the read-only token of a fork's pull_request run
+    can_create_labels: bool = True  # issues: write
+    requests: list[Request] = field(default_factory=list)
+    url: str = ""
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.requests if r.method != "GET"]
+
+
+def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+        def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _page(self, items: list[Any], query: dict[str, str], path: str) -> None:
+            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+            chunk = items[(page - 1) * per_page : page * per_page]
+            headers = {}
+            if page * per_page < len(items):
+                nxt = urllib.parse.urlencode({**query, "page": page + 1})
+                headers["Link"] = f'<{state.url}{path}?{nxt}>; rel="next"'
+            self._send(200, chunk, headers)
+
+        def _handle(self, method: str) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(parsed.query))
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.requests.append(Request(method, parsed.path, query, body, headers))
+            if self.headers.get("Authorization") not in (f"Bearer {TOKEN}", None):
+                return self._send(401, {"message": "Bad credentials"})
+            if method != "GET" and self.headers.get("Authorization") is None:
+                return self._send(401, {"message": "Requires authentication"})
+            prefix = f"/repos/{state.repository}/"
+            if not parsed.path.startswith(prefix):
+                return self._send(404, {"message": "Not Found"})
+            parts = [urllib.parse.unquote(p) for p in parsed.path[len(prefix) :].split("/")]
+            return self._route(method, parts, query, body, parsed.path)
+
+        def _route(self, method: str, parts: list[str], query: dict[str, str], body: Any, path: str) -> None:
+            writing = method != "GET"
+            if writing and not state.can_write:
+                return self._send(403, {"message": READ_ONLY})
+            if parts[:1] == ["labels"]:
+                if method == "GET" and len(parts) == 2:
+                    found = parts[1] in state.repo_labels
+                    return self._send(
+                        200 if found else 404, {"name": parts[1]} if found else {"message": "Not Found"}
+                    )
+                if method == "POST" and len(parts) == 1:
+                    if not state.can_create_labels:
+                        return self._send(403, {"message": READ_ONLY})
+                    if body["name"] in state.repo_labels:
+                        return self._send(
+                            422, {"message": "Validation Failed", "errors": [{"code": "already_exists"}]}
+                        )
+                    state.repo_labels.add(body["name"])
+                    return self._send(201, body)
+            if parts[:1] == ["issues"] and len(parts) >= 3 and parts[2] == "labels":
+                number = int(parts[1])
+                if number not in state.issue_labels:
+                    return self._send(404, {"message": "Not Found"})
+                labels = state.issue_labels[number]
+                if method == "GET" and len(parts) == 3:
+                    return self._page([{"name": n} for n in labels], query, path)
+                if method == "POST" and len(parts) == 3:
+                    new = [n for n in body["labels"] if n not in state.repo_labels]
+                    if new and not state.can_create_labels:
+                        return self._send(403, {"message": READ_ONLY})
+                    state.repo_labels.update(new)
+                    labels.extend(n for n in body["labels"] if n not in labels)
+                    return self._send(200, [{"name": n} for n in labels])
+                if method == "DELETE" and len(parts) == 4:
+                    if parts[3] not in labels:
+                        return self._send(404, {"message": "Label does not exist"})
+                    labels.remove(parts[3])
+                    return self._send(200, [{"name": n} for n in labels])
+            if parts[:1] == ["pulls"] and method == "GET":
+                number = int(parts[1])
+                pull = state.pulls.get(number)
+                if pull is None:
+                    return self._send(404, {"message": "Not Found"})
+                if len(parts) == 3 and parts[2] == "files":
+                    return self._page(pull.files, query, path)
+                if len(parts) == 2 and self.headers.get("Accept") == "application/vnd.github.diff":
+                    if pull.diff is None:
+                        too_large = {"resource": "PullRequest", "field": "diff", "code": "too_large"}
+                        return self._send(406, {"message": "Sorry, the diff exceeded the maximum number of files (300).", "errors": [too_large]})  # fmt: skip
+                    return self._send(200, pull.diff.encode(), {"Content-Type": "text/plain"})
+                if len(parts) == 2:
+                    head = {"sha": pull.head_sha, "repo": {"full_name": pull.head_repo}}
+                    return self._send(200, {"number": number, "head": head})
+            return self._send(404, {"message": "Not Found"})
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
+        def do_PUT(self) -> None:
+            self._handle("PUT")
+
+    return Handler
+
+
+class Server:
+    """The fake on a free port of 127.0.0.1, served from a thread for the test's duration."""
+
+    def __init__(self, state: FakeGitHub) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+        state.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)

@@ -1,0 +1,250 @@
+"""Labels, the REST client and the API diff, against a fake GitHub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_github import TOKEN, FakeGitHub, Pull, Server
+
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.errors import UsageError
+from prtriage.github_api import GitHubClient, GitHubError
+from prtriage.labels import sync_label
+from prtriage.remote_diff import NO_PATCH, fetch_pull_files
+
+CATEGORIES = [(c.name, c.definition) for c in DEFAULT_CATEGORIES]
+HEAD = "b" * 40
+
+
+@pytest.fixture
+def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")  # never through a proxy
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    state = FakeGitHub(
+        repo_labels={"prtriage:fix", "prtriage:feature", "bug", "fix"},
+        issue_labels={7: ["bug", "prtriage:feature", "fix", "prtriage:not-a-category"]},
+        pulls={7: Pull(HEAD)},
+    )
+    with Server(state):
+        yield state
+
+
+def client(gh: FakeGitHub, token: str | None = TOKEN) -> GitHubClient:
+    return GitHubClient(gh.url, token)
+
+
+def test_adds_the_label_and_removes_only_its_own_earlier_ones(gh: FakeGitHub) -> None:
+    outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
+    assert outcome.added and not outcome.created and outcome.removed == ("prtriage:feature",)
+    # A human's "bug" and "fix" stay, and so does a prefixed label that names no category.
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category", "prtriage:fix"]
+    assert gh.writes() == [
+        ("POST", "/repos/o/r/issues/7/labels"),
+        ("DELETE", "/repos/o/r/issues/7/labels/prtriage%3Afeature"),
+    ]
+    post = next(r for r in gh.requests if r.method == "POST")
+    assert post.body == {"labels": ["prtriage:fix"]}
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+    assert post.headers["accept"] == "application/vnd.github+json"
+    assert post.headers["x-github-api-version"] == "2022-11-28"
+    assert outcome.describe() == "added 'prtriage:fix' to #7; removed 'prtriage:feature'"
+
+
+def test_already_labelled_makes_no_write(gh: FakeGitHub) -> None:
+    gh.issue_labels[7] = ["prtriage:fix"]
+    outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
+    assert not outcome.added and outcome.removed == ()
+    assert gh.writes() == []
+
+
+def test_labels_on_a_later_page_are_found(gh: FakeGitHub) -> None:
+    humans = [f"human-{i}" for i in range(150)]
+    gh.issue_labels[7] = [*humans, "prtriage:docs"]  # on page 2 at 100 a page
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
+    pages = [r.query for r in gh.requests if r.method == "GET" and r.path.endswith("/issues/7/labels")]
+    assert pages == [{"per_page": "100"}, {"per_page": "100", "page": "2"}]
+    assert gh.issue_labels[7] == [*humans, "prtriage:fix"]
+
+
+def test_a_missing_label_is_created_only_when_allowed(gh: FakeGitHub) -> None:
+    with pytest.raises(GitHubError) as e:
+        sync_label(client(gh), "o/r", 7, "docs", CATEGORIES, "prtriage:", create=False)
+    assert "label 'prtriage:docs' does not exist in o/r" in e.value.message
+    assert "--create-labels" in (e.value.hint or "")
+    assert gh.writes() == []  # adding it to the issue would have created it behind our back
+    outcome = sync_label(client(gh), "o/r", 7, "docs", CATEGORIES, "prtriage:", create=True)
+    assert outcome.created and outcome.added
+    created = next(r for r in gh.requests if r.method == "POST" and r.path == "/repos/o/r/labels")
+    assert created.body["name"] == "prtriage:docs" and len(created.body["color"]) == 6
+    assert created.body["description"].startswith("prtriage: changes documentation")
+
+
+def test_label_names_are_url_encoded(gh: FakeGitHub) -> None:
+    gh.repo_labels |= {"kind/type: fix", "kind/type: feature"}
+    gh.issue_labels[7] = ["kind/type: feature"]
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "kind/type: ", create=False)
+    delete = next(r for r in gh.requests if r.method == "DELETE")
+    assert delete.path == "/repos/o/r/issues/7/labels/kind%2Ftype%3A%20feature"
+    label_get = next(r for r in gh.requests if r.path.startswith("/repos/o/r/labels/"))
+    assert label_get.path == "/repos/o/r/labels/kind%2Ftype%3A%20fix"
+    assert gh.issue_labels[7] == ["kind/type: fix"]
+
+
+def test_fork_read_only_token_explains_the_workflow_run_recipe(gh: FakeGitHub) -> None:
+    gh.can_write = False
+    with pytest.raises(GitHubError) as e:
+        sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False, fork=True)
+    assert e.value.status == 403 and "Resource not accessible by integration" in e.value.message
+    assert "workflow_run" in (e.value.hint or "")
+    assert gh.issue_labels[7] == ["bug", "prtriage:feature", "fix", "prtriage:not-a-category"]
+    with pytest.raises(GitHubError) as same_repo:
+        sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False, fork=False)
+    assert "pull-requests: write" in (same_repo.value.hint or "")
+
+
+def test_unknown_pull_request_and_bad_token(gh: FakeGitHub) -> None:
+    with pytest.raises(GitHubError) as e:
+        sync_label(client(gh), "o/r", 99, "fix", CATEGORIES, "prtriage:", create=False)
+    assert e.value.status == 404 and "pull request #99 not found in o/r" in e.value.message
+    with pytest.raises(GitHubError) as bad:
+        sync_label(client(gh, "wrong"), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
+    assert bad.value.status == 401 and "token" in (bad.value.hint or "")
+
+
+def test_bad_category_or_prefix_is_refused_before_any_request(gh: FakeGitHub) -> None:
+    with pytest.raises(UsageError):
+        sync_label(client(gh), "o/r", 7, "bogus", CATEGORIES, "prtriage:", create=False)
+    with pytest.raises(UsageError):
+        sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "x" * 60, create=False)
+    assert gh.requests == []
+
+
+def test_pagination_never_sends_the_token_to_another_host(gh: FakeGitHub) -> None:
+    other = GitHubClient("http://127.0.0.1:1", TOKEN)  # a next link to a host other than the API's
+    with pytest.raises(GitHubError, match="refusing to send the token"):
+        other.request("GET", f"{gh.url}/repos/o/r/issues/7/labels")
+    assert gh.requests == []
+
+
+def test_unreachable_api_is_one_clear_error() -> None:
+    with pytest.raises(GitHubError, match="cannot reach the GitHub API"):
+        GitHubClient("http://127.0.0.1:1", TOKEN).request("GET", "/repos/o/r")
+
+
+DIFF = (
+    "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
+    "@@ -1,2 +1,3 @@\n def f():\n+    x = 1\n     return 2\n"
+)
+
+
+def test_api_diff_endpoint(gh: FakeGitHub) -> None:
+    gh.pulls[7].diff = DIFF
+    files = fetch_pull_files(client(gh, None), "o/r", 7, ())
+    assert [(f.path, f.additions, f.deletions) for f in files] == [("src/app.py", 1, 0)]
+    assert files[0].hunks and files[0].skip is None
+    (req,) = gh.requests
+    assert req.path == "/repos/o/r/pulls/7" and req.headers["accept"] == "application/vnd.github.diff"
+    assert "authorization" not in req.headers  # public repositories need no token
+
+
+def test_too_large_diff_falls_back_to_the_paginated_files_endpoint(gh: FakeGitHub) -> None:
+    listed = [
+        {"filename": f"src/m{i}.py", "status": "modified", "additions": 1, "deletions": 1,
+         "patch": f"@@ -1 +1 @@\n-a = {i}\n+a = {i + 1}"}
+        for i in range(120)
+    ]  # fmt: skip
+    listed += [
+        {"filename": "logo.png", "status": "added", "additions": 0, "deletions": 0},
+        {"filename": "big.sql", "status": "modified", "additions": 90000, "deletions": 5},
+        {"filename": "new/name.py", "previous_filename": "old/name.py", "status": "renamed",
+         "additions": 0, "deletions": 0},
+        {"filename": "gone.txt", "status": "removed", "additions": 0, "deletions": 2,
+         "patch": "@@ -1,2 +0,0 @@\n-x\n-y"},
+        {"filename": "package-lock.json", "status": "modified", "additions": 3, "deletions": 3,
+         "patch": "@@ -1 +1 @@\n-1\n+2"},
+    ]  # fmt: skip
+    gh.pulls[7].files = listed
+    files = fetch_pull_files(client(gh), "o/r", 7, ("src/m1*.py",))
+    assert [r.query.get("page") for r in gh.requests[1:]] == [None, "2"]
+    assert gh.requests[0].headers["accept"] == "application/vnd.github.diff"
+    by_path = {f.path: f for f in files}
+    assert len(files) == 125
+    assert (by_path["src/m5.py"].additions, by_path["src/m5.py"].deletions) == (1, 1)
+    assert "+a = 6\n" in by_path["src/m5.py"].hunks[0]
+    assert by_path["src/m12.py"].skip == "excluded by config"
+    assert by_path["logo.png"].binary and by_path["logo.png"].skip == "binary"
+    assert by_path["big.sql"].additions == 90000 and by_path["big.sql"].skip == NO_PATCH
+    renamed = by_path["new/name.py"]
+    assert renamed.status == "renamed" and renamed.old_path == "old/name.py" and not renamed.binary
+    assert by_path["gone.txt"].status == "deleted" and by_path["gone.txt"].deletions == 2
+    assert by_path["package-lock.json"].skip == "lock file"
+
+
+# --- `prtriage label --from`: the trusted job of the fork-safe recipe, run as a process ------------
+
+
+def _label_cli(
+    gh: FakeGitHub, tmp_path: Path, result: object, *args: str, event: dict[str, object] | None = None
+) -> subprocess.CompletedProcess[str]:
+    result_file = tmp_path / "result.json"
+    result_file.write_text(json.dumps(result))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PRTRIAGE_"))}
+    env |= {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": TOKEN}
+    if event is not None:
+        (tmp_path / "event.json").write_text(json.dumps(event))
+        env |= {"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"  # the action installs it without these
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('numpy', 'llama_cpp', 'gguf', 'huggingface_hub', 'torch'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from prtriage.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, "label", "--from", str(result_file), *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def _result(category: str = "fix", head: str = HEAD, repository: str = "o/r") -> dict[str, object]:
+    pr = {"repository": repository, "number": 7, "head_sha": head, "base_sha": "a" * 40, "fork": True}
+    return {"category": category, "confidence": 0.9, "pull_request": pr}
+
+
+def test_label_from_a_result_file_under_workflow_run(gh: FakeGitHub, tmp_path: Path) -> None:
+    proc = _label_cli(gh, tmp_path, _result(), event={"workflow_run": {"head_sha": HEAD}})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "added 'prtriage:fix' to #7" in proc.stderr
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category", "prtriage:fix"]
+    assert ("GET", "/repos/o/r/pulls/7") in [(r.method, r.path) for r in gh.requests]
+
+
+def test_label_from_refuses_untrusted_results(gh: FakeGitHub, tmp_path: Path) -> None:
+    wrong_run = _label_cli(gh, tmp_path, _result(), event={"workflow_run": {"head_sha": "c" * 40}})
+    assert wrong_run.returncode == 2 and "the run was for cccccccccccc" in wrong_run.stderr
+    assert "::error title=prtriage::" in wrong_run.stdout
+    not_a_category = _label_cli(gh, tmp_path, _result(category="evil label"))
+    assert not_a_category.returncode == 2 and "not a configured category" in not_a_category.stderr
+    other_repo = _label_cli(gh, tmp_path, _result(repository="someone/else"))
+    assert other_repo.returncode == 2 and "not o/r" in other_repo.stderr
+    assert gh.requests == []  # nothing was even asked of the API
+    moved_on = _label_cli(gh, tmp_path, _result(head="d" * 40))
+    assert moved_on.returncode == 0 and "new commits since this result" in moved_on.stderr
+    assert gh.writes() == []
+
+
+def test_label_from_on_a_fork_with_read_only_token_fails_loudly(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.can_write = False
+    gh.pulls[7].head_repo = "fork/r"
+    proc = _label_cli(gh, tmp_path, _result())
+    assert proc.returncode == 3, proc.stderr
+    assert "Resource not accessible by integration" in proc.stderr and "workflow_run" in proc.stderr
