@@ -2,9 +2,210 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+
+from prtriage.errors import UsageError
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _say(console: Console) -> Any:
+    return lambda message: console.print(message, markup=False, soft_wrap=True)
 
 
 @click.group()
 def train() -> None:
     """Fine-tune a model on labeled changes and export it as GGUF (needs the train extra)."""
+
+
+def _overrides(
+    data: tuple[Path, ...], base_model: str | None, sets: tuple[str, ...], **flags: Any
+) -> dict[str, Any]:
+    from prtriage.train.config import parse_override
+
+    out: dict[str, Any] = dict(parse_override(s) for s in sets)
+    if data:
+        out["datasets"] = [{"path": str(p)} for p in data]
+    if base_model is not None:
+        out["base_model"] = base_model
+    out.update({k: v for k, v in flags.items() if v is not None})
+    return out
+
+
+def _config(config: Path | None, overrides: dict[str, Any]) -> Any:
+    from prtriage.train.config import build_config, read_config
+
+    if config is None:
+        return build_config(overrides, "command line")
+    return read_config(config, overrides)
+
+
+_data_option = click.option(
+    "--data", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+    help="Training data (JSONL, .gz ok: change records or input_output rows); replaces the config's datasets.",
+)  # fmt: skip
+_threads_option = click.option("--threads", type=click.IntRange(min=1),
+                               help="llama.cpp threads for the parity check (default: available cores, at most 4).")  # fmt: skip
+_set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                           help="Override any config key (value parsed as YAML; repeatable).")  # fmt: skip
+
+
+@train.command("build-data")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Training config (YAML).")
+@_data_option
+@click.option("--base-model", help="Whose tokenizer counts the diff budget (default: embedded).")
+@_set_option
+@click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where the input_output rows go (JSONL).")  # fmt: skip
+def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | None, sets: tuple[str, ...],
+               output: Path) -> None:  # fmt: skip
+    """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
+    from prtriage.train.base import load_tokenizer, resolve_base
+    from prtriage.train.data import build_examples, example_to_json, read_rows
+    from prtriage.train.prepare import prompt_budget
+
+    from prtriage.records import atomic_output
+
+    cfg = _config(config, _overrides(data, base_model, sets))
+    console = _stderr()
+    tokenizer = load_tokenizer(resolve_base(cfg.base_model))
+    written = 0
+    with atomic_output(output) as out:
+        for ds in cfg.datasets:
+            rows, skipped = read_rows(ds.path, ds.type, cfg.categories, ds.parse_special)
+            examples, bad = build_examples(rows, tokenizer, prompt_budget(cfg))
+            skipped.extend(bad)
+            for ex in examples:
+                out.write(json.dumps(example_to_json(ex), ensure_ascii=False) + "\n")
+            written += len(examples)
+            for line in skipped.lines:
+                console.print(f"skipped {line}", markup=False)
+            console.print(f"{ds.path}: {len(examples)} rows; {skipped.summary()}", markup=False)
+    console.print(f"wrote {written} rows to {output}", markup=False)
+    if written == 0:
+        raise UsageError("no usable row")
+
+
+@train.command()
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Training config (YAML).")
+@_data_option
+@click.option("--base-model", help="embedded, a .gguf file, a Hugging Face folder or hub id.")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Run folder.")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Stop after this many optimizer steps.")
+@click.option(
+    "--train-on-inputs/--no-train-on-inputs", default=None, help="Train on every token, not only the answer."
+)
+@click.option("--prompt-loss-weight", type=click.FloatRange(0, 1),
+              help="Weight of the input tokens' loss (0 = masked, 1 = like the answer).")  # fmt: skip
+@click.option("--resume", is_flag=False, flag_value="latest", default=None, metavar="[CHECKPOINT]",
+              help="Continue from the latest checkpoint in the run folder (or the one given).")  # fmt: skip
+@_set_option
+def fit(config: Path | None, data: tuple[Path, ...], base_model: str | None, output_dir: Path | None,
+        max_steps: int | None, train_on_inputs: bool | None, prompt_loss_weight: float | None,
+        resume: str | None, sets: tuple[str, ...]) -> None:  # fmt: skip
+    """Fine-tune a LoRA on labeled changes (one process, or under torchrun / accelerate launch)."""
+    from prtriage.train.fit import fit as run_fit
+
+    overrides = _overrides(
+        data, base_model, sets, output_dir=str(output_dir) if output_dir else None, max_steps=max_steps,
+        train_on_inputs=train_on_inputs, prompt_loss_weight=prompt_loss_weight,
+    )  # fmt: skip
+    cfg = _config(config, overrides)
+    where: bool | Path = False if resume is None else True if resume == "latest" else Path(resume)
+    run_fit(cfg, where, _stderr())
+
+
+def _run_folder(run: Path | None, config: Path | None) -> Path:
+    if run is not None:
+        return run
+    if config is not None:
+        return Path(_config(config, {}).output_dir)
+    raise UsageError("which run? pass --run DIR (the output_dir of `prtriage train fit`) or --config")
+
+
+@train.command()
+@click.option("--run", type=click.Path(path_type=Path, file_okay=False), help="The run folder of `fit`.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Or the config it ran with.")
+@click.option("--type", "kind", default="q8_0", show_default=True,
+              help="f32, f16, bf16, q8_0 (gguf package) or q4_k_m, q5_k_m, q6_k, q4_0, ... (llama.cpp quantizer).")  # fmt: skip
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="The merged model GGUF (default: RUN/model-TYPE.gguf).")  # fmt: skip
+@click.option("--adapter-output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the unmerged LoRA as a llama.cpp adapter GGUF.")  # fmt: skip
+@click.option(
+    "--verify/--no-verify", default=True, show_default=True, help="Check parity with llama.cpp after writing."
+)
+@_threads_option
+def export(run: Path | None, config: Path | None, kind: str, output: Path | None, adapter_output: Path | None,
+           verify: bool, threads: int | None) -> None:  # fmt: skip
+    """Merge the LoRA into the base and write GGUF for llama.cpp, then check parity."""
+    from prtriage.train.export import check_type, export_run
+    from prtriage.train.rundir import read_run
+    from prtriage.train.verify import ParityError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    folder = _run_folder(run, config)
+    finished = read_run(folder)
+    kind = check_type(kind)
+    output = output or folder / f"model-{kind}.gguf"
+    console = _stderr()
+    progress = Progress(TextColumn("writing tensors"), BarColumn(), MofNCompleteColumn(), console=console,
+                        transient=True)  # fmt: skip
+    with progress:
+        task = progress.add_task("export", total=None)
+        exported = export_run(finished, output, kind, adapter_output, verify,
+                              progress=lambda name: progress.advance(task), say=_say(console),
+                              threads=threads)  # fmt: skip
+    if exported.parity is not None and not exported.parity.passed:
+        raise ParityError(
+            "the exported model does not match the trained one: " + "; ".join(exported.parity.problems),
+            hint=f"the file is kept for inspection: {output}",
+        )
+    console.print(f"classify with: prtriage classify --model {output}"
+                  + (f" (or --model {exported.files.path} --adapter {adapter_output})" if adapter_output else ""),
+                  markup=False)  # fmt: skip
+
+
+@train.command()
+@click.option("--run", type=click.Path(path_type=Path, file_okay=False), help="The run folder of `fit`.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Or the config it ran with.")
+@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The GGUF to check (a merged export, or the base for --adapter).")  # fmt: skip
+@click.option(
+    "--adapter", type=click.Path(path_type=Path, dir_okay=False), help="A LoRA adapter GGUF on --model."
+)
+@_threads_option
+def verify(
+    run: Path | None, config: Path | None, model_path: Path, adapter: Path | None, threads: int | None
+) -> None:
+    """Check that llama.cpp running a GGUF computes what the trained PyTorch model computes."""
+    import torch
+    from peft import PeftModel
+    from prtriage.train.base import load_model, load_tokenizer
+    from prtriage.train.export import stored_type
+    from prtriage.train.rundir import read_run
+    from prtriage.train.verify import ParityError, check_parity
+
+    from prtriage.models import ModelFiles, check_gguf
+
+    finished = read_run(_run_folder(run, config))
+    check_gguf(model_path)
+    if adapter is not None:
+        check_gguf(adapter, "adapter")
+    console = _stderr()
+    tokenizer = load_tokenizer(finished.base)
+    model = PeftModel.from_pretrained(load_model(finished.base, torch.float32), str(finished.adapter))
+    merged = model.merge_and_unload().eval()
+    # Tolerances follow the type the weights are stored in (the base's, for an adapter).
+    parity = check_parity(merged, tokenizer, ModelFiles(str(model_path), model_path, adapter),
+                          stored_type(model_path), finished.categories, threads=threads)  # fmt: skip
+    console.print(parity.summary(), markup=False)
+    if not parity.passed:
+        raise ParityError("parity check failed: " + "; ".join(parity.problems))
