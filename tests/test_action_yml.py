@@ -172,7 +172,7 @@ def test_check_step_validates_inputs(tmp_path: Path) -> None:
     assert check(tmp_path, event="workflow_run", **{"label-from": "r.json"})[2] == {"mode": "label"}
     bad = [
         {"label": "yes"}, {"create-labels": "1"}, {"diff-from": "svn"}, {"gpu-layers": "all"},
-        {"python-version": "3.9"}, {"python-version": "3.11; rm -rf /"}, {"cmake-args": "-DX=1\n-DY=2"},
+        {"python-version": "3.10"}, {"python-version": "3.11; rm -rf /"}, {"cmake-args": "-DX=1\n-DY=2"},
         {"label": "true", "github-token": ""},
     ]  # fmt: skip
     for inputs in bad:
