@@ -57,12 +57,27 @@ def resolve_base(ref: str) -> Base:
     )
 
 
+def read_gguf(path: Path) -> Any:
+    """A `gguf.GGUFReader` for the file, shared while the file is unchanged.
+
+    Parsing a 49k-token vocabulary takes seconds, and export reads its base several times.
+    """
+    stat = path.stat()
+    return _reader(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
 @cache
+def _reader(path: Path, mtime_ns: int, size: int) -> Any:
+    from gguf import GGUFReader
+
+    return GGUFReader(path)
+
+
 def gguf_metadata(path: Path) -> dict[str, Any]:
     """Scalar and string metadata of a GGUF (arrays such as the token list are left out)."""
-    from gguf import GGUFReader, GGUFValueType
+    from gguf import GGUFValueType
 
-    reader = GGUFReader(path)
+    reader = read_gguf(path)
     out: dict[str, Any] = {}
     for key, field in reader.fields.items():
         if field.types and field.types[0] != GGUFValueType.ARRAY:

@@ -13,7 +13,7 @@ from prtriage.errors import UsageError
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _say(console: Console) -> Any:
@@ -133,44 +133,51 @@ def _run_folder(run: Path | None, config: Path | None) -> Path:
 @train.command()
 @click.option("--run", type=click.Path(path_type=Path, file_okay=False), help="The run folder of `fit`.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Or the config it ran with.")
-@click.option("--type", "kind", default="q8_0", show_default=True,
-              help="f32, f16, bf16, q8_0 (gguf package) or q4_k_m, q5_k_m, q6_k, q4_0, ... (llama.cpp quantizer).")  # fmt: skip
+@click.option("--type", "kinds", multiple=True, metavar="TYPE",
+              help="q8_0 (default), f32, f16, bf16 (gguf package) or q4_k_m, q5_k_m, q6_k, q4_0, ... "
+                   "(llama.cpp's quantizer); repeat or comma-separate for several files.")  # fmt: skip
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="The merged model GGUF (default: RUN/model-TYPE.gguf).")  # fmt: skip
+              help="The merged model GGUF, for a single type (default: RUN/model-TYPE.gguf).")  # fmt: skip
 @click.option("--adapter-output", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the unmerged LoRA as a llama.cpp adapter GGUF.")  # fmt: skip
 @click.option(
     "--verify/--no-verify", default=True, show_default=True, help="Check parity with llama.cpp after writing."
 )
 @_threads_option
-def export(run: Path | None, config: Path | None, kind: str, output: Path | None, adapter_output: Path | None,
-           verify: bool, threads: int | None) -> None:  # fmt: skip
+def export(run: Path | None, config: Path | None, kinds: tuple[str, ...], output: Path | None,
+           adapter_output: Path | None, verify: bool, threads: int | None) -> None:  # fmt: skip
     """Merge the LoRA into the base and write GGUF for llama.cpp, then check parity."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from prtriage.train.export import check_type, export_run
     from prtriage.train.rundir import read_run
     from prtriage.train.verify import ParityError
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     folder = _run_folder(run, config)
     finished = read_run(folder)
-    kind = check_type(kind)
-    output = output or folder / f"model-{kind}.gguf"
+    types = [check_type(k.strip()) for item in kinds or ("q8_0",) for k in item.split(",") if k.strip()]
+    if output is not None and len(types) > 1:
+        raise UsageError("--output names one file: give one --type, or leave --output out")
+    targets = [(k, output or folder / f"model-{k}.gguf") for k in types]
     console = _stderr()
     progress = Progress(TextColumn("writing tensors"), BarColumn(), MofNCompleteColumn(), console=console,
                         transient=True)  # fmt: skip
     with progress:
         task = progress.add_task("export", total=None)
-        exported = export_run(finished, output, kind, adapter_output, verify,
-                              progress=lambda name: progress.advance(task), say=_say(console),
-                              threads=threads)  # fmt: skip
-    if exported.parity is not None and not exported.parity.passed:
+        results = export_run(finished, targets, adapter_output, verify,
+                             progress=lambda name: progress.advance(task), say=_say(console),
+                             threads=threads)  # fmt: skip
+    failed = [r for r in results if r.parity is not None and not r.parity.passed]
+    if failed:
         raise ParityError(
-            "the exported model does not match the trained one: " + "; ".join(exported.parity.problems),
-            hint=f"the file is kept for inspection: {output}",
+            "the exported model does not match the trained one: "
+            + "; ".join(f"{r.files.name}: {p}" for r in failed for p in r.parity.problems),  # type: ignore[union-attr]
+            hint="the files are kept for inspection",
         )
-    console.print(f"classify with: prtriage classify --model {output}"
-                  + (f" (or --model {exported.files.path} --adapter {adapter_output})" if adapter_output else ""),
-                  markup=False)  # fmt: skip
+    first = results[0].files.path
+    console.print(f"classify with: prtriage classify --model {first} --context-size {finished.sequence_len}"
+                  + (f"  (or --model {results[-1].files.path} --adapter {adapter_output})" if adapter_output else ""),
+                  markup=False, soft_wrap=True)  # fmt: skip
 
 
 @train.command()

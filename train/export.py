@@ -10,13 +10,13 @@ Every file is written under a `.partial` name and renamed when complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from prtriage.train.base import Base, load_model, load_tokenizer
+from prtriage.train.base import Base, load_model, load_tokenizer, read_gguf
 from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf
 from prtriage.train.gguf_out import (
     DIRECT_TYPES,
@@ -46,8 +46,7 @@ Progress = Callable[[str], None]
 @dataclass
 class Exported:
     files: ModelFiles  # what `prtriage classify --model/--adapter` gets
-    kind: str
-    extra: list[Path] = field(default_factory=list)  # a base GGUF written for an adapter
+    kind: str  # the type its weights are stored in: parity tolerances follow it
     parity: Parity | None = None
 
 
@@ -64,10 +63,8 @@ def _tensors(model: Any, base: Base, arch: str) -> list[tuple[str, Any]]:
     if factors is not None:
         tensors.insert(0, ("rope_freqs.weight", factors))
     if base.gguf:
-        from gguf import GGUFReader
-
         # The same tensors as the base, or llama.cpp would read the copied metadata wrongly.
-        want = {t.name: tuple(int(x) for x in reversed(t.shape)) for t in GGUFReader(base.gguf).tensors}
+        want = {t.name: tuple(int(x) for x in reversed(t.shape)) for t in read_gguf(base.gguf).tensors}
         have = {name: tuple(t.shape) for name, t in tensors}
         if set(want) != set(have):
             missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
@@ -98,10 +95,13 @@ def write_model(model: Any, base: Base, tokenizer: HFTokenizer, out: Path, kind:
     if kind in DIRECT_TYPES:
         write_gguf(out, arch, meta, tensors, kind, progress)
         return out
-    with atomic_path(out.with_name(out.name + ".f16")) as f16:
+    f16 = out.with_name(out.name + ".f16.partial")  # the quantizer's input, removed in any case
+    try:
         write_gguf(f16, arch, meta, tensors, "f16", progress)
         with atomic_path(out) as partial:
             quantize(f16, partial, kind)
+    finally:
+        f16.unlink(missing_ok=True)
     return out
 
 
@@ -123,58 +123,54 @@ def write_adapter(peft_model: Any, out: Path, alpha: float, name: str) -> Path:
     return out
 
 
-def export_run(run: Run, out: Path, kind: str, adapter_out: Path | None = None, verify: bool = True,
-               progress: Progress | None = None, say: Progress | None = None,
-               threads: int | None = None) -> Exported:  # fmt: skip
-    """Export a finished run; raises ParityError when verification fails (the files stay, for inspection)."""
+def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path | None = None,
+               verify: bool = True, progress: Progress | None = None, say: Progress | None = None,
+               threads: int | None = None) -> list[Exported]:  # fmt: skip
+    """Export a finished run to each (type, path), and the adapter when asked; check each file's parity.
+
+    The base is loaded and merged once for all types. Files are kept when a check fails, for
+    inspection; the caller decides (the CLI exits non-zero).
+    """
     from peft import PeftModel
 
-    kind = check_type(kind)
     say = say or (lambda m: None)
+    targets = [(check_type(kind), out) for kind, out in targets]
     base = run.base
     tokenizer = load_tokenizer(base)
     model = load_model(base, torch.float32)
-    extra: list[Path] = []
+    results: list[Exported] = []
     adapter_files: ModelFiles | None = None
     if adapter_out is not None:
         base_gguf = base.gguf
         if base_gguf is None:  # llama.cpp needs the base as GGUF too: written before LoRA wraps it
             base_gguf = adapter_out.with_name(adapter_out.stem + ".base.gguf")
-            write_model(model, base, tokenizer, base_gguf, kind, progress=progress)
-            extra.append(base_gguf)
+            write_model(model, base, tokenizer, base_gguf, targets[0][0], progress=progress)
             say(f"wrote the adapter's base {base_gguf}")
         adapter_files = ModelFiles(str(adapter_out), base_gguf, adapter_out)
     peft_model = PeftModel.from_pretrained(model, str(run.adapter))
-    if adapter_out is not None:
+    if adapter_files is not None and adapter_out is not None:
         alpha = float(peft_model.peft_config["default"].lora_alpha)  # type: ignore[attr-defined]
         write_adapter(peft_model, adapter_out, alpha, f"prtriage LoRA ({run.folder.name})")
         say(f"wrote the adapter {adapter_out}")
-    merged = peft_model.merge_and_unload()
-    merged.eval()
-    write_model(merged, base, tokenizer, out, kind, progress=progress)
-    say(f"wrote {out} ({kind}, {out.stat().st_size / 1e6:.1f} MB)")
-    exported = Exported(ModelFiles(str(out), out, None), kind, extra)
-    if verify:
-        exported.parity = check_parity(
-            merged, tokenizer, exported.files, kind, run.categories, threads=threads
-        )
-        say(exported.parity.summary())
-        if adapter_files is not None:
-            # The adapter runs over the base file as it is (quantized or not): judge it by that type.
-            adapter_parity = check_parity(merged, tokenizer, adapter_files, stored_type(adapter_files.path),
-                                          run.categories, threads=threads)  # fmt: skip
-            say("adapter " + adapter_parity.summary())
-            if not adapter_parity.passed:
-                exported.parity.problems.extend(f"adapter: {p}" for p in adapter_parity.problems)
-    return exported
+    merged = peft_model.merge_and_unload().eval()
+    for kind, out in targets:
+        write_model(merged, base, tokenizer, out, kind, progress=progress)
+        say(f"wrote {out} ({kind}, {out.stat().st_size / 1e6:.1f} MB)")
+        results.append(Exported(ModelFiles(str(out), out, None), kind))
+    if adapter_files is not None:
+        # The adapter runs over the base file as it is (quantized or not): judged by that type.
+        results.append(Exported(adapter_files, stored_type(adapter_files.path)))
+    for exported in results if verify else []:
+        exported.parity = check_parity(merged, tokenizer, exported.files, exported.kind, run.categories,
+                                       threads=threads)  # fmt: skip
+        say(("adapter " if exported.files.adapter else "") + exported.parity.summary())
+    return results
 
 
 def stored_type(path: Path) -> str:
     """The export type a GGUF's weights are stored in (for its parity tolerance)."""
-    from gguf import GGUFReader
-
     counts: dict[str, int] = {}
-    for t in GGUFReader(path).tensors:
+    for t in read_gguf(path).tensors:
         if len(t.shape) >= 2 and t.n_elements > 0:
             counts[t.tensor_type.name.lower()] = counts.get(t.tensor_type.name.lower(), 0) + int(t.n_elements)
     return max(counts, key=lambda k: counts[k]) if counts else "f32"

@@ -161,7 +161,7 @@ def _save_checkpoint(folder: Path, step: int, model: Any, optimizer: Any, schedu
     target = folder / f"checkpoint-{step}"
     tmp = folder / f".checkpoint-{step}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    model.save_pretrained(tmp, save_embedding_layers=False)  # LoRA only: embeddings are not trained
     torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
     torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     # state.json last: a checkpoint without it is incomplete and never resumed from
@@ -222,7 +222,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
     bf16 = _use_bf16(cfg)
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if bf16 else "no")
     main = accelerator.is_main_process
-    console = console or Console(stderr=True, highlight=False)
+    console = console or Console(stderr=True, highlight=False, soft_wrap=True)
     say: Callable[[str], None] = (
         (lambda m: console.print(m, markup=False, soft_wrap=True)) if main else (lambda m: None)
     )
@@ -331,7 +331,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
         metrics.close()
     if main:
         shutil.rmtree(out / ADAPTER_DIR, ignore_errors=True)
-        model.save_pretrained(out / ADAPTER_DIR)
+        model.save_pretrained(out / ADAPTER_DIR, save_embedding_layers=False)
         write_json_atomic(out / RUN_FILE, {
             "prtriage_version": __version__,
             "base_model": cfg.base_model,

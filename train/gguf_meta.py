@@ -39,9 +39,11 @@ PRE_TOKENIZERS = {
 
 def copy_from_gguf(base: Path, name: str | None, expect: dict[str, int]) -> Callable[[Any], None]:
     """A metadata writer copying every key of `base` but the per-file ones, after checking dimensions."""
-    from gguf import GGUFReader, GGUFValueType
+    from gguf import GGUFValueType
 
-    reader = GGUFReader(base)
+    from prtriage.train.base import read_gguf
+
+    reader = read_gguf(base)
     arch = reader.fields["general.architecture"].contents()
     for key, value in expect.items():
         field = reader.fields.get(f"{arch}.{key}")

@@ -125,6 +125,7 @@ def tiny_config_dict(base: Path, data: Path, out: Path, **over: Any) -> dict[str
         "eval_steps": 100,
         "save_steps": 100,
         "seed": 0,
+        "threads": 1,  # on a shared 2-core machine two torch threads can be 20x slower than one
         "output_dir": str(out),
     }
     cfg.update(over)

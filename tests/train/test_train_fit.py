@@ -1,0 +1,134 @@
+"""Real peft training steps on the tiny model: loss falls, resume is exact, two gloo processes agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from train_helpers import tiny_config_dict
+
+from prtriage.errors import ConfigError, UsageError
+from prtriage.train.config import build_config, read_config
+from prtriage.train.fit import fit
+
+pytestmark = pytest.mark.train
+
+
+def adapter_weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_file(run / "adapter" / "adapter_model.safetensors")
+
+
+def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], atol: float) -> None:
+    assert a.keys() == b.keys() and a
+    worst = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert worst <= atol, worst
+
+
+def test_training_lowers_the_loss_and_leaves_a_run(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
+    out = tmp_path / "run"
+    result = fit(build_config(tiny_config_dict(tiny_hf, records_file, out, max_steps=8), "test"))
+    losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(losses) == 8
+    assert sum(losses[-2:]) / 2 < 0.8 * sum(losses[:2]) / 2, losses
+    run = json.loads((out / "run.json").read_text())
+    assert run["steps"] == 8 and run["data"] == {
+        "train": 4,
+        "val": 4,
+        "skipped": 0,
+        "split": "by repository: acme/one",
+    }
+    assert (
+        set(run["eval"]) == {"eval_loss", "eval_accuracy", "eval_scored"} and run["eval"]["eval_scored"] == 4
+    )
+    assert result.eval == run["eval"]
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    assert (out / "skipped.txt").read_text() == ""
+
+
+def test_resume_continues_exactly(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
+    over = dict(
+        max_steps=4, save_steps=2, lr_scheduler="cosine", warmup_steps=1, gradient_accumulation_steps=2
+    )
+    whole = tmp_path / "whole"
+    fit(build_config(tiny_config_dict(tiny_hf, records_file, whole, **over), "test"))
+    assert [p.name for p in whole.glob("checkpoint-*")] == ["checkpoint-2"]
+    # A run stopped after step 2: only its checkpoint survives.
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    shutil.copytree(whole / "checkpoint-2", cut / "checkpoint-2")
+    fit(build_config(tiny_config_dict(tiny_hf, records_file, cut, **over), "test"), resume=True)
+    assert_same_weights(adapter_weights(cut), adapter_weights(whole), atol=1e-6)
+    steps = [json.loads(line)["step"] for line in (cut / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [3, 4]
+    changed = build_config(tiny_config_dict(tiny_hf, records_file, cut, **{**over, "lora_r": 4}), "test")
+    with pytest.raises(ConfigError, match="the config changed \\(lora_r\\)"):
+        fit(changed, resume=True)
+    with pytest.raises(UsageError, match="no checkpoint"):
+        fit(
+            build_config(tiny_config_dict(tiny_hf, records_file, tmp_path / "none", **over), "test"),
+            resume=True,
+        )
+
+
+def test_bad_lines_are_listed_and_training_goes_on(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
+    with records_file.open("a") as f:
+        f.write('{"title": "x", "diff": "", "category": "nope"}\nnot json\n')
+    out = tmp_path / "run"
+    fit(build_config(tiny_config_dict(tiny_hf, records_file, out, max_steps=1, val_set_size=0), "test"))
+    assert (out / "skipped.txt").read_text().splitlines() == [
+        f"{records_file}:9: unknown category 'nope'",
+        f"{records_file}:10: not JSON (Expecting value)",
+    ]
+
+
+def test_config_is_checked(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
+    good = tiny_config_dict(tiny_hf, records_file, tmp_path / "run")
+    with pytest.raises(ConfigError, match="unknown key 'lora_rank'"):
+        build_config({**good, "lora_rank": 8}, "c.yaml")
+    with pytest.raises(ConfigError, match="'sample_packing' is not supported"):
+        build_config({**good, "sample_packing": True}, "c.yaml")
+    with pytest.raises(ConfigError, match="'lora_r' must be an integer"):
+        build_config({**good, "lora_r": "8"}, "c.yaml")
+    with pytest.raises(ConfigError, match="prompt_loss_weight"):
+        build_config({**good, "prompt_loss_weight": 2}, "c.yaml")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({**good, "bf16": False}))
+    cfg = read_config(path, {"max_steps": 3, "train_on_inputs": True})
+    assert cfg.max_steps == 3 and cfg.train_on_inputs and cfg.bf16 == "false"
+
+
+def test_the_example_config_is_valid() -> None:
+    cfg = read_config(Path(__file__).parents[2] / "examples" / "smollm2-cpu.yaml", {})
+    assert cfg.base_model == "embedded" and cfg.bf16 == "false" and cfg.max_steps
+
+
+def test_two_gloo_processes_train_like_one_with_accumulation(
+    tmp_path: Path, tiny_hf: Path, records_file: Path
+) -> None:
+    """torchrun, 2 CPU processes: each step averages the same 2 micro-batches one process accumulates."""
+    common = dict(max_steps=3, micro_batch_size=1, val_set_size=0, lr_scheduler="cosine", warmup_steps=1)
+    single = tmp_path / "single"
+    fit(
+        build_config(
+            tiny_config_dict(tiny_hf, records_file, single, gradient_accumulation_steps=2, **common), "t"
+        )
+    )
+    config = tmp_path / "ddp.yaml"
+    config.write_text(yaml.safe_dump(tiny_config_dict(tiny_hf, records_file, tmp_path / "ddp", **common)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "prtriage", "train", "fit", "--config", str(config)]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 process(es)" in done.stderr
+    run = json.loads((tmp_path / "ddp" / "run.json").read_text())
+    assert run["steps"] == 3
+    assert_same_weights(adapter_weights(tmp_path / "ddp"), adapter_weights(single), atol=1e-5)
