@@ -147,11 +147,10 @@ def _run_folder(run: Path | None, config: Path | None) -> Path:
 def export(run: Path | None, config: Path | None, kinds: tuple[str, ...], output: Path | None,
            adapter_output: Path | None, verify: bool, threads: int | None) -> None:  # fmt: skip
     """Merge the LoRA into the base and write GGUF for llama.cpp, then check parity."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from prtriage.train.export import check_type, export_run
     from prtriage.train.rundir import read_run
     from prtriage.train.verify import ParityError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     folder = _run_folder(run, config)
     finished = read_run(folder)

@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 import torch
 from gguf import GGUFReader
-from train_helpers import change_records, make_tiny, tiny_config_dict, write_jsonl
-
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.errors import ModelError
-from prtriage.models import ModelFiles, embedded_model_path
 from prtriage.train import gguf_out
-from prtriage.train.base import load_model, load_tokenizer, resolve_base
+from prtriage.train.base import load_model, resolve_base
 from prtriage.train.config import build_config
 from prtriage.train.export import export_run, write_model
 from prtriage.train.fit import fit
 from prtriage.train.rundir import Run, read_run
 from prtriage.train.tokenizer import HFTokenizer
 from prtriage.train.verify import check_parity
+from train_helpers import change_records, make_tiny, tiny_config_dict, write_jsonl
+
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.errors import ModelError
+from prtriage.models import ModelFiles, embedded_model_path
 
 pytestmark = pytest.mark.train
 
