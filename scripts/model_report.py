@@ -36,11 +36,15 @@ def tfidf_text(record: dict[str, Any]) -> str:
     return f"{record.get('title') or ''}\n{record.get('body') or ''}\n{record['diff'][:8000]}"
 
 
-def tfidf_predictions(train: list[dict[str, Any]], test: list[dict[str, Any]], names: tuple[str, ...]) -> list[Prediction]:
+def tfidf_predictions(
+    train: list[dict[str, Any]], test: list[dict[str, Any]], names: tuple[str, ...]
+) -> list[Prediction]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(max_features=100_000, ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[A-Za-z_][A-Za-z0-9_.-]+")
+    vectorizer = TfidfVectorizer(
+        max_features=100_000, ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[A-Za-z_][A-Za-z0-9_.-]+"
+    )
     x_train = vectorizer.fit_transform([tfidf_text(r) for r in train])
     model = LogisticRegression(max_iter=2000, C=4.0, class_weight="balanced")
     model.fit(x_train, [r["category"] for r in train])
@@ -50,7 +54,16 @@ def tfidf_predictions(train: list[dict[str, Any]], test: list[dict[str, Any]], n
         probs = model.predict_proba(vectorizer.transform([tfidf_text(r)]))[0]
         by_name = dict(zip(model.classes_, probs))
         best = max(by_name, key=by_name.get)
-        preds.append(Prediction(str(r["id"]), r["category"], best, {n: float(by_name.get(n, 0)) for n in names}, True, time.perf_counter() - start))
+        preds.append(
+            Prediction(
+                str(r["id"]),
+                r["category"],
+                best,
+                {n: float(by_name.get(n, 0)) for n in names},
+                True,
+                time.perf_counter() - start,
+            )
+        )
     return preds
 
 
@@ -58,8 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--test-repos", default=",".join(TEST_REPOS))
-    parser.add_argument("--per-category", type=int, default=40, help="test records per category (balanced sample)")
-    parser.add_argument("--adapter", action="append", default=[], help="adapter GGUF to evaluate (repeatable)")
+    parser.add_argument(
+        "--per-category", type=int, default=40, help="test records per category (balanced sample)"
+    )
+    parser.add_argument(
+        "--adapter", action="append", default=[], help="adapter GGUF to evaluate (repeatable)"
+    )
     parser.add_argument("--context-size", type=int, default=1024)
     parser.add_argument("--skip-base", action="store_true", help="skip the zero-shot base model")
     parser.add_argument("--json", type=Path, help="write all reports here")

@@ -1,0 +1,195 @@
+"""prtriage's classify overhead over raw llama.cpp, model load time, and thread/quant choices.
+
+Prints, in one run and measured side by side (interleaved repeats, medians):
+1. for prompts of about 500, 1500 and 3000 tokens: prtriage's classify() time with a cold
+   context next to raw llama.cpp evaluating the same prompt ids plus the same generated
+   tokens, and their ratio (target: at most 1.10 at 1500 tokens);
+2. model load time (target: under 1 s) and one whole `prtriage classify` command;
+3. prompt-evaluation time of 1500 tokens per GGUF quant type and thread count, as ratios to
+   the shipped Q4_1 file at the default thread count.
+
+Usage: python benchmarks/classify_latency.py [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import llama_cpp
+
+from prtriage.config import Settings
+from prtriage.diff import mark_skipped, parse_diff
+from prtriage.engine import LlamaEngine, default_threads
+from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize
+from prtriage.prompt import category_segment, reasoning_prefix_segment
+from prtriage.triage import Change, budget, classify
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTEXT = 4096
+
+
+def synthetic_change(target_tokens: int, engine: LlamaEngine) -> Change:
+    """A change made of this repository's own source, sized to about `target_tokens` of prompt."""
+    sources = sorted((ROOT / "prtriage").glob("*.py"))
+    chunks, size = [], 0
+    for path in sources * 3:
+        lines = path.read_text().splitlines()
+        body = "".join(f"+{line}\n" for line in lines)
+        chunks.append(f"diff --git a/{path.name} b/{path.name}\n--- /dev/null\n+++ b/{path.name}\n"
+                      f"@@ -0,0 +1,{len(lines)} @@\n{body}")  # fmt: skip
+        size += len(engine.tokenize(body, False))
+        if size > target_tokens * 2:
+            break
+    files = parse_diff("".join(chunks).splitlines(True))
+    mark_skipped(files, (), {})
+    return Change("Add the classify pipeline", "Adds the modules of the pipeline.", files)
+
+
+def sized_settings(engine: LlamaEngine, change: Change, target: int) -> Settings:
+    """Settings whose context makes the budgeted prompt about `target` tokens long."""
+    lo, hi = 512, CONTEXT
+    while lo < hi:
+        mid = (lo + hi) // 2
+        n = len(budget(change, engine, Settings(context_size=mid)).ids)
+        lo, hi = (mid + 1, hi) if n < target else (lo, mid)
+    return Settings(context_size=lo)
+
+
+def raw_time(engine: LlamaEngine, prompt: list[int], generated: list[int]) -> float:
+    llm = engine.llm
+    start = time.perf_counter()
+    llm.reset()
+    llm.eval(prompt)
+    for token in generated:
+        llm.eval([token])
+    return time.perf_counter() - start
+
+
+def overhead(engine: LlamaEngine, repeats: int, sizes: list[int]) -> None:
+    print(
+        f"\n## classify() vs raw llama.cpp (cold context, {engine.threads} threads, {engine.files.path.name})"
+    )
+    print(f"{'prompt tokens':>13} {'prtriage s':>11} {'raw s':>8} {'ratio':>6}  (generated tokens)")
+    for target in sizes:
+        change = synthetic_change(target, engine)
+        settings = sized_settings(engine, change, target)
+        fitted = budget(change, engine, settings)
+        names = settings.category_names
+        ours, raws = [], []
+        for _ in range(repeats):
+            engine.llm.reset()
+            engine.take_timings()
+            start = time.perf_counter()
+            result = classify(change, engine, settings)
+            ours.append(time.perf_counter() - start)
+            # The same ids raw llama.cpp would see: prompt, chosen category, reasoning prefix, output.
+            answer = [*engine.tokenize(category_segment(result.category).text, False),
+                      *engine.tokenize(reasoning_prefix_segment().text, False)]  # fmt: skip
+            generated = engine.tokenize(result.reasoning + '"}', False) if result.reasoning else []
+            raws.append(raw_time(engine, list(fitted.ids), [*answer, *generated]))
+        a, b = statistics.median(ours), statistics.median(raws)
+        print(
+            f"{len(fitted.ids):>13} {a:>11.3f} {b:>8.3f} {a / b:>6.2f}  ({len(generated)}; {len(names)} categories)"
+        )
+
+
+def load_and_cli(repeats: int, model: Path) -> None:
+    loads = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        eng = LlamaEngine(ModelFiles("bench", model, None), 2048)
+        loads.append(time.perf_counter() - start)
+        del eng
+    print(f"\n## model load: median {statistics.median(loads):.3f} s over {repeats} (target < 1 s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp)
+        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
+               "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+        git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
+        git("init", "-q", "-b", "main")
+        (repo / "app.py").write_text("def div(a, b):\n    return a / b\n")
+        git("add", ".")
+        git("commit", "-qm", "init")
+        git("checkout", "-qb", "fix")
+        (repo / "app.py").write_text(
+            "def div(a, b):\n    if not b:\n        raise ValueError('b')\n    return a / b\n"
+        )
+        git("commit", "-qam", "Raise on division by zero")
+        walls = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "prtriage", "classify", "--format", "json"], cwd=repo,
+                           check=True, capture_output=True)  # fmt: skip
+            walls.append(time.perf_counter() - start)
+        print(f"## whole `prtriage classify` command, small change: median {statistics.median(walls):.2f} s")
+
+
+def quant_and_threads(repeats: int, tmp: Path) -> None:
+    shipped = embedded_model_path()
+    variants = {"Q4_1 (shipped)": shipped}
+    for qtype in ("Q8_0", "Q4_0", "F16"):
+        target = tmp / f"smollm2.{qtype}.gguf"
+        quantize(shipped, target, qtype, allow_requantize=True)
+        variants[qtype] = target
+    cores = len(os.sched_getaffinity(0))
+    threads = sorted({1, 2, min(4, cores), cores})
+    probe = LlamaEngine(ModelFiles("probe", shipped, None), 2048, threads=1)
+    text = "".join(p.read_text() for p in sorted((ROOT / "prtriage").glob("*.py")))
+    ids = probe.tokenize(text, False)[:1500]
+    del probe
+    engines = {
+        (q, t): LlamaEngine(ModelFiles(q, p, None), 2048, threads=t)
+        for q, p in variants.items()
+        for t in threads
+    }
+    times: dict[tuple[str, int], list[float]] = {k: [] for k in engines}
+    for _ in range(repeats):  # interleaved, so background load hits every variant alike
+        for key, eng in engines.items():
+            eng.llm.reset()
+            start = time.perf_counter()
+            eng.llm.eval(ids)
+            times[key].append(time.perf_counter() - start)
+    ref = statistics.median(times[("Q4_1 (shipped)", default_threads())])
+    print(f"\n## prompt eval, 1500 tokens: median seconds (ratio to Q4_1 at {default_threads()} threads)")
+    print(f"{'quant':<16}" + "".join(f"{f'{t} thr':>16}" for t in threads))
+    for q in variants:
+        cells = [statistics.median(times[(q, t)]) for t in threads]
+        print(f"{q:<16}" + "".join(f"{c:>8.2f} ({c / ref:.2f})" for c in cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="only the 1500-token overhead and load")
+    args = parser.parse_args()
+    flags = " ".join(
+        sorted(
+            {
+                f
+                for f in ("avx", "avx2", "avx512f", "fma", "f16c")
+                if f in Path("/proc/cpuinfo").read_text().split()
+            }
+        )
+    )
+    print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+          f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
+    model = fast_copy_of_embedded(embedded_model_path())
+    engine = LlamaEngine(ModelFiles("default", model, None), CONTEXT)
+    overhead(engine, args.repeats, [1500] if args.quick else [500, 1500, 3000])
+    del engine
+    load_and_cli(args.repeats, model)
+    if not args.quick:
+        with tempfile.TemporaryDirectory() as tmp:
+            quant_and_threads(args.repeats, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
