@@ -6,6 +6,8 @@ makes the whole pipeline run offline on CPU; export then copies its tokenizer an
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import warnings
 from dataclasses import dataclass
@@ -33,6 +35,13 @@ class Base:
     @property
     def kind(self) -> str:
         return "gguf" if self.gguf else "hf"
+
+    @property
+    def portable_ref(self) -> str:
+        """The reference as it resolves from any working directory."""
+        if self.ref in EMBEDDED:
+            return "embedded"
+        return str(self.gguf) if self.gguf else self.source
 
 
 def resolve_base(ref: str) -> Base:
@@ -128,9 +137,11 @@ def load_model(base: Base, dtype: torch.dtype, device: str | torch.device = "cpu
     from transformers import AutoModelForCausalLM
 
     try:
-        model: Any = AutoModelForCausalLM.from_pretrained(
-            base.source, dtype=dtype, **_pretrained_kwargs(base)
-        )
+        # transformers' GGUF reader draws its own tqdm bar, whatever its progress-bar setting says.
+        with contextlib.redirect_stderr(io.StringIO()):
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                base.source, dtype=dtype, **_pretrained_kwargs(base)
+            )
     except Exception as e:
         raise ModelError(f"cannot load base model {base.ref}: {type(e).__name__}: {e}") from None
     return model.to(device)

@@ -317,7 +317,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
                 record.update(last_eval)
                 acc = f", accuracy {last_eval['eval_accuracy']:.3f}" if "eval_accuracy" in last_eval else ""
                 say(f"step {step}: eval loss {last_eval['eval_loss']:.4f}{acc}")
-            if metrics and (step % cfg.logging_steps == 0 or step == total or len(record) > 5):
+            if metrics and (step % cfg.logging_steps == 0 or step == total or "eval_loss" in record):
                 metrics.write(json.dumps(record) + "\n")
                 metrics.flush()
             if progress and task is not None:
@@ -334,7 +334,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
         model.save_pretrained(out / ADAPTER_DIR, save_embedding_layers=False)
         write_json_atomic(out / RUN_FILE, {
             "prtriage_version": __version__,
-            "base_model": cfg.base_model,
+            "base_model": base.portable_ref,  # absolute: export may run from another folder
             "base": {"kind": base.kind, "gguf": str(base.gguf) if base.gguf else None, "source": base.source},
             "add_bos": tokenizer.bos_id is not None,
             "config": config_to_json(cfg),
