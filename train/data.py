@@ -74,9 +74,9 @@ class Skipped:
 
 
 def reason_key(reason: str) -> str:
-    """The reason without its particulars (segment numbers, names, parser messages), for counting."""
-    reason = re.sub(r"^segment \d+: ", "segment: ", reason)
-    return re.split(r" \(|: |'[^']*'$", reason, maxsplit=1)[0].strip()
+    """The reason without its particulars (segment number, category name, parser detail), for counting."""
+    reason = re.sub(r"^segment \d+: ", "segment ", reason)
+    return re.sub(r" \([^()]*\)$| '[^']*'$", "", reason)
 
 
 def _bad(path: Path, number: int, reason: str) -> BadLine:

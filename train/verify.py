@@ -10,9 +10,9 @@ checks, each of which must hold:
 
 Tolerances are per export type: the rounding of the weights to the file's type and llama.cpp's own
 arithmetic (f16 KV cache; activations converted to 8-bit blocks for quantized matrix products, which
-SmolLM2's outlier activations feel) both move the numbers. Measured on SmolLM2-135M, CPU build
-(docs/training.md has the table); each tolerance leaves about 1.5-2x room over the measurement. A
-broken export (q/k not permuted, wrong metadata) is off by far more.
+SmolLM2's outlier activations feel) both move the numbers. Measured on a SmolLM2-135M fine-tune, CPU
+build (docs/training.md has the table); each tolerance leaves about 1.5-3x room over the
+measurement. A broken export (q/k not permuted, wrong metadata) is off by far more.
 """
 
 from __future__ import annotations
@@ -49,16 +49,14 @@ class Tolerance:
 TOLERANCES = {
     "f32": Tolerance(0.15, 0.01, 0.05),
     "f16": Tolerance(0.4, 0.02, 0.1),
-    "bf16": Tolerance(1.0, 0.08, 0.3),
+    "bf16": Tolerance(1.0, 0.08, 0.6),
     "q8_0": Tolerance(4.0, 0.3, 1.0),
     "q6_k": Tolerance(5.0, 0.4, 1.2),
-    "q5_k_m": Tolerance(6.0, 0.5, 1.5),
-    "q5_k": Tolerance(6.0, 0.5, 1.5),  # a file's dominant storage type (verify reads it from the file)
-    "q5_k_s": Tolerance(6.0, 0.5, 1.5),
-    "q5_0": Tolerance(6.0, 0.5, 1.5),
-    "q5_1": Tolerance(6.0, 0.5, 1.5),
 }
-LOW_BIT = Tolerance(12.0, 1.0, 3.0)  # 4 bits and fewer
+# 5 bits and fewer: SmolLM2's rows (576 wide) do not divide into K-quant blocks, so llama.cpp falls
+# back to q5_0/q5_1 and the numbers move by whole nats (q5_k_m measured max 10.2, mean 0.64). At
+# this level the check catches broken files (q/k unpermuted: max 39, mean 4.1), not rounding.
+LOW_BIT = Tolerance(20.0, 2.0, 6.0)
 PARITY_CONTEXT = 1024
 
 PROMPT_CHANGES = (

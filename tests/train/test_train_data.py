@@ -64,10 +64,12 @@ def test_every_bad_line_is_reported_with_its_reason(tmp_path: Path) -> None:
     ]
     assert all(str(b).startswith(f"{path}:{b.line}: ") for b in skipped.lines)
     assert skipped.by_reason() == {
-        "not JSON": 1, "not a JSON object": 1, "no 'segments' list": 1, "segment": 3,
-        "no trainable segment": 1, "unknown category": 2, "neither 'segments'": 1, "'reasoning' is not a string": 1,
+        "not JSON": 1, "not a JSON object": 1, "no 'segments' list": 1, "segment 'text' missing or not a string": 1,
+        "no trainable segment": 1, "segment 'label' missing or not true/false": 1, "unknown category": 2,
+        "neither 'segments' (input_output row) nor 'diff'": 1, "'reasoning' is not a string": 1,
+        "segment not an object": 1,
     }  # fmt: skip
-    assert skipped.summary().startswith("skipped 11 lines: 3 segment, 2 unknown category")
+    assert skipped.summary().startswith("skipped 11 lines: 2 unknown category, 1 not JSON, ")
 
 
 def test_declared_type_is_enforced(tmp_path: Path) -> None:
