@@ -32,7 +32,7 @@ from prtriage.train.loss import LossModel
 from prtriage.train.masking import Tokenized
 from prtriage.train.prepare import Prepared, prepare
 from prtriage.train.rundir import ADAPTER_DIR, RUN_FILE, checkpoints, write_json_atomic
-from prtriage.train.scoring import category_logprobs
+from prtriage.train.scoring import candidate_logprobs, continuation_loss, run_prompt
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -130,20 +130,25 @@ def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch
 
 @torch.no_grad()
 def evaluate(model: Any, val: list[Tokenized], candidates: list[list[int]], names: list[str],
-             pad_id: int, accelerator: Any) -> dict[str, float]:  # fmt: skip
-    """Answer-token loss and category accuracy (scored as inference scores them) on this rank's share."""
+             accelerator: Any) -> dict[str, float]:  # fmt: skip
+    """Answer-token loss and category accuracy (scored as classify scores) on this rank's share.
+
+    Each prompt runs once: the answer's loss and the candidates' scores both continue from its cache.
+    """
     was_training = model.training
     model.eval()
     mine = val[accelerator.process_index :: accelerator.num_processes]
     sums = torch.zeros(4, dtype=torch.float64, device=accelerator.device)  # loss, weight, correct, scored
-    scorer = LossModel(model)
     for t in mine:
         with accelerator.autocast():
-            loss_sum, weight = scorer(**_to(collate([t], pad_id), accelerator.device))
-            sums[0] += loss_sum.double()
-            sums[1] += weight.double()
+            state = run_prompt(model, t.input_ids[: t.prompt_len])
+            loss, weight = continuation_loss(
+                model, state, t.input_ids[t.prompt_len :], t.weights[t.prompt_len :]
+            )
+            sums[0] += loss
+            sums[1] += weight
             if t.category is not None:
-                scores = category_logprobs(model, t.input_ids[: t.prompt_len], candidates)
+                scores = candidate_logprobs(model, state, candidates)
                 best = max(range(len(names)), key=lambda i: scores[i])
                 sums[2] += float(names[best] == t.category)
                 sums[3] += 1
@@ -313,7 +318,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
                                       "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
                                       "elapsed_s": round(time.perf_counter() - started, 2)}  # fmt: skip
             if data.val and (step % cfg.eval_steps == 0 or step == total):
-                last_eval = evaluate(model, data.val, candidates, names, tokenizer.pad_id, accelerator)
+                last_eval = evaluate(model, data.val, candidates, names, accelerator)
                 record.update(last_eval)
                 acc = f", accuracy {last_eval['eval_accuracy']:.3f}" if "eval_accuracy" in last_eval else ""
                 say(f"step {step}: eval loss {last_eval['eval_loss']:.4f}{acc}")

@@ -76,3 +76,25 @@ def test_weighted_loss_is_the_weighted_mean_of_token_losses(model: torch.nn.Modu
         s, n = LossModel(model)(**full)
         ref = full_logits_loss(model, full["input_ids"], full["attention_mask"], full["labels"])
     assert (s / n).item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_eval_continues_from_the_prompt_cache(model: torch.nn.Module) -> None:
+    """Eval runs each prompt once; its answer loss and candidate scores match full forward passes."""
+    from prtriage.train.scoring import candidate_logprobs, continuation_loss, run_prompt
+
+    g = torch.Generator().manual_seed(2)
+    prompt = torch.randint(100, 40000, (30,), generator=g).tolist()
+    answer = torch.randint(100, 40000, (4,), generator=g).tolist()
+    item = _item(prompt + answer, 4, 0.0)
+    with torch.no_grad():
+        want_sum, want_weight = LossModel(model)(**collate([item], pad_id=2))
+        state = run_prompt(model, prompt)
+        got_sum, got_weight = continuation_loss(model, state, answer, item.weights[30:])
+        candidates = [[5], [7, 8], [9, 10, 11]]
+        scores = candidate_logprobs(model, state, candidates)
+        for cand, score in zip(candidates, scores):
+            logits = model(input_ids=torch.tensor([prompt + cand])).logits[0].double()
+            lp = torch.log_softmax(logits, dim=-1)
+            assert score == pytest.approx(sum(float(lp[29 + k, t]) for k, t in enumerate(cand)), abs=1e-4)
+    assert got_weight == want_weight.item() == 4
+    assert got_sum == pytest.approx(want_sum.item(), rel=1e-5)
