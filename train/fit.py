@@ -206,8 +206,8 @@ def _load_checkpoint(where: Path, model: Any, optimizer: Any, scheduler: Any) ->
 
     state = json.loads((where / "state.json").read_text(encoding="utf-8"))
     set_peft_model_state_dict(model, load_file(where / "adapter_model.safetensors"))
-    optimizer.load_state_dict(torch.load(where / "optimizer.pt", weights_only=True))
-    scheduler.load_state_dict(torch.load(where / "scheduler.pt", weights_only=True))
+    optimizer.load_state_dict(torch.load(where / "optimizer.pt", map_location="cpu", weights_only=True))
+    scheduler.load_state_dict(torch.load(where / "scheduler.pt", map_location="cpu", weights_only=True))
     return int(state["step"])
 
 

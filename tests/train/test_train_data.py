@@ -124,6 +124,12 @@ def test_a_record_becomes_the_inference_prompt_plus_its_answer(
     assert tokenized.input_ids[tokenized.prompt_len :] == tuple(i for p in answer for i in p)
     assert example.category == "fix"
     assert example_to_json(example)["segments"][0]["special"] is True
+    # Written as an input_output row (build-data) and read back, it is the same example.
+    rows, _ = read_rows(
+        write_jsonl(tmp_path / "rows.jsonl", [example_to_json(example)]), "input_output", DEFAULT_CATEGORIES
+    )
+    again = build_example(rows[0], smollm_tokenizer, budget)
+    assert again.segments == example.segments and again.category == "fix"  # type: ignore[union-attr]
 
 
 def test_records_that_cannot_fit_are_reported(tmp_path: Path, smollm_tokenizer: HFTokenizer) -> None:
