@@ -134,14 +134,16 @@ def load_tokenizer(base: Base) -> HFTokenizer:
 def load_model(base: Base, dtype: torch.dtype, device: str | torch.device = "cpu") -> Any:
     """The base as a transformers causal LM (a GGUF base is dequantized to `dtype`)."""
     quiet_transformers()
+    import transformers
     from transformers import AutoModelForCausalLM
 
+    # `torch_dtype` became `dtype` in transformers 4.56; the old name warns in 5.x.
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    kwargs = {"dtype" if (major, minor) >= (4, 56) else "torch_dtype": dtype, **_pretrained_kwargs(base)}
     try:
         # transformers' GGUF reader draws its own tqdm bar, whatever its progress-bar setting says.
         with contextlib.redirect_stderr(io.StringIO()):
-            model: Any = AutoModelForCausalLM.from_pretrained(
-                base.source, dtype=dtype, **_pretrained_kwargs(base)
-            )
+            model: Any = AutoModelForCausalLM.from_pretrained(base.source, **kwargs)
     except Exception as e:
         raise ModelError(f"cannot load base model {base.ref}: {type(e).__name__}: {e}") from None
     return model.to(device)

@@ -327,6 +327,9 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
                 metrics.flush()
             if progress and task is not None:
                 progress.update(task, completed=step, info=f"loss {train_loss:.4f}")
+                if not console.is_terminal and step % cfg.logging_steps == 0:  # a log file gets lines
+                    say(f"step {step}/{total}: loss {train_loss:.4f}, lr {record['lr']:.3g}, "
+                        f"{record['elapsed_s']:.0f} s")  # fmt: skip
             if main and step % cfg.save_steps == 0 and step < total:
                 _save_checkpoint(out, step, model, optimizer, scheduler, cfg, cfg.save_total_limit)
             accelerator.wait_for_everyone()
