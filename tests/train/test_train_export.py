@@ -144,3 +144,20 @@ def test_hf_bases_of_other_shapes_export_with_parity(
 def test_unsupported_architectures_are_refused(tmp_path: Path, smollm_tokenizer: HFTokenizer) -> None:
     with pytest.raises(ModelError, match="not supported"):
         gguf_out.gguf_arch("gpt2")
+
+
+def test_a_qwen2_gguf_base_trains_and_exports_with_its_adapter(
+    tmp_path: Path, smollm_tokenizer: HFTokenizer
+) -> None:
+    """Qwen2 as a GGUF base: biases, no q/k permutation, metadata copied, adapter over it."""
+    hf = make_tiny(tmp_path / "hf", smollm_tokenizer, arch="qwen2", seed=5)
+    base = resolve_base(str(hf))
+    gguf_base = tmp_path / "qwen2.gguf"
+    write_model(load_model(base, torch.float32), base, smollm_tokenizer, gguf_base, "f32")
+    data = write_jsonl(tmp_path / "changes.jsonl", change_records())
+    fit(build_config(tiny_config_dict(gguf_base, data, tmp_path / "run", max_steps=2), "test"))
+    results = export_run(read_run(tmp_path / "run"), [("f16", tmp_path / "m.gguf")], adapter_out=tmp_path / "lora.gguf",
+                         threads=1)  # fmt: skip
+    assert [r.kind for r in results] == ["f16", "f32"]
+    assert all(r.parity is not None and r.parity.passed for r in results), [r.parity for r in results]
+    assert fields(tmp_path / "lora.gguf")["general.architecture"] == "qwen2"
