@@ -20,6 +20,22 @@ def _say(console: Console) -> Any:
     return lambda message: console.print(message, markup=False, soft_wrap=True)
 
 
+def _need_train_extra() -> None:
+    """A one-line error, not an ImportError traceback, when the train extra is not installed."""
+    import importlib.util
+
+    missing = [
+        m
+        for m in ("torch", "transformers", "peft", "accelerate", "yaml")
+        if importlib.util.find_spec(m) is None
+    ]
+    if missing:
+        raise UsageError(
+            f"prtriage train needs the train extra (missing: {', '.join(missing)})",
+            hint="pip install torch (CPU or CUDA build) first, then pip install 'prtriage[train]'",
+        )
+
+
 @click.group()
 def train() -> None:
     """Fine-tune a model on labeled changes and export it as GGUF (needs the train extra)."""
@@ -67,6 +83,7 @@ _set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
 def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | None, sets: tuple[str, ...],
                output: Path) -> None:  # fmt: skip
     """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
+    _need_train_extra()
     from prtriage.train.base import load_tokenizer, resolve_base
     from prtriage.train.data import build_examples, example_to_json, read_rows
     from prtriage.train.prepare import prompt_budget
@@ -111,6 +128,7 @@ def fit(config: Path | None, data: tuple[Path, ...], base_model: str | None, out
         max_steps: int | None, train_on_inputs: bool | None, prompt_loss_weight: float | None,
         resume: str | None, sets: tuple[str, ...]) -> None:  # fmt: skip
     """Fine-tune a LoRA on labeled changes (one process, or under torchrun / accelerate launch)."""
+    _need_train_extra()
     from prtriage.train.fit import fit as run_fit
 
     overrides = _overrides(
@@ -147,6 +165,7 @@ def _run_folder(run: Path | None, config: Path | None) -> Path:
 def export(run: Path | None, config: Path | None, kinds: tuple[str, ...], output: Path | None,
            adapter_output: Path | None, verify: bool, threads: int | None) -> None:  # fmt: skip
     """Merge the LoRA into the base and write GGUF for llama.cpp, then check parity."""
+    _need_train_extra()
     from prtriage.train.export import check_type, export_run
     from prtriage.train.rundir import read_run
     from prtriage.train.verify import ParityError
@@ -192,6 +211,7 @@ def verify(
     run: Path | None, config: Path | None, model_path: Path, adapter: Path | None, threads: int | None
 ) -> None:
     """Check that llama.cpp running a GGUF computes what the trained PyTorch model computes."""
+    _need_train_extra()
     import torch
     from peft import PeftModel
     from prtriage.train.base import load_model, load_tokenizer
