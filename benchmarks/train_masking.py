@@ -79,10 +79,11 @@ def one(
     """Run in a child process: the step time or the peak memory of a training step with one loss."""
     import torch
     from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
     from prtriage.train.batches import collate
     from prtriage.train.loss import LossModel, full_logits_loss
     from prtriage.train.masking import IGNORE, Tokenized
-    from transformers import AutoModelForCausalLM
 
     if threads:
         torch.set_num_threads(threads)

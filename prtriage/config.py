@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from prtriage.categories import DEFAULT_CATEGORIES, Category, check_known, make_categories
 from prtriage.errors import ConfigError

@@ -76,18 +76,50 @@ def is_shallow(repo: Path) -> bool:
     return run_git(repo, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 
 
-def default_base(repo: Path) -> str:
-    """The remote's default branch (origin/HEAD), else main or master, local or on origin."""
-    head = run_git(repo, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False)
-    if head.strip() and ref_exists(repo, head.strip()):
-        return head.strip()
-    for ref in ("origin/main", "origin/master", "main", "master"):
+def remote_default_branch(repo: Path, remote: str = "origin") -> str | None:
+    """`<remote>/HEAD` as the remote's default branch, else `<remote>/main` or `<remote>/master`."""
+    head = run_git(repo, "symbolic-ref", "-q", "--short", f"refs/remotes/{remote}/HEAD", check=False).strip()
+    for ref in [*([head] if head else []), f"{remote}/main", f"{remote}/master"]:
         if ref_exists(repo, ref):
             return ref
+    return None
+
+
+def default_base(repo: Path) -> str:
+    """The remote's default branch (origin/HEAD), else main or master, local or on origin."""
+    found = remote_default_branch(repo) or next((r for r in ("main", "master") if ref_exists(repo, r)), None)
+    if found:
+        return found
     raise GitError(
         "cannot find a base branch (no origin/HEAD, main or master)",
         hint="pass --base REF, or --staged, or --range A..B",
     )
+
+
+def commit_id(repo: Path, ref: str) -> str | None:
+    """The full id of the commit `ref` names; None for an empty or all-zero ref, or an unknown one."""
+    if not ref or set(ref) == {"0"} or not ref_exists(repo, ref):
+        return None
+    return run_git(repo, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
+
+
+def find_merge_base(repo: Path, a: str, b: str) -> str | None:
+    return run_git(repo, "merge-base", a, b, check=False).strip() or None
+
+
+def changed_paths(repo: Path, start: str, end: str) -> list[str]:
+    return [p for p in run_git(repo, "diff", "--name-only", "-z", start, end).split("\0") if p]
+
+
+def has_staged_changes(repo: Path) -> bool:
+    return bool(run_git(repo, "diff", "--cached", "--name-only").strip())
+
+
+def messages_up_to(repo: Path, end: str) -> list[tuple[str, str]]:
+    """(subject, body) of each non-merge commit up to `end`, oldest first."""
+    out = run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", end)
+    found = [r.strip("\n").partition("\x00") for r in out.split("\x1e") if r.strip("\n")]
+    return [(subject.strip(), body.strip()) for subject, _, body in found]
 
 
 def merge_base(repo: Path, base: str, head: str = "HEAD") -> str:

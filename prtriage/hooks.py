@@ -26,26 +26,6 @@ class PushRange:
     source: str  # how it was chosen, for the report
 
 
-def remote_default_branch(repo: Path, remote: str) -> str | None:
-    """`<remote>/HEAD` as the remote's default branch, else `<remote>/main` or `<remote>/master`."""
-    head = git.run_git(repo, "symbolic-ref", "-q", "--short", f"refs/remotes/{remote}/HEAD", check=False)
-    candidates = [head.strip()] if head.strip() else []
-    for ref in [*candidates, f"{remote}/main", f"{remote}/master"]:
-        if git.ref_exists(repo, ref):
-            return ref
-    return None
-
-
-def _merge_base(repo: Path, a: str, b: str) -> str | None:
-    return git.run_git(repo, "merge-base", a, b, check=False).strip() or None
-
-
-def _commit(repo: Path, ref: str) -> str | None:
-    if not ref or set(ref) == {"0"} or not git.ref_exists(repo, ref):
-        return None
-    return git.run_git(repo, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
-
-
 def pre_push_range(repo: Path, env: Mapping[str, str], base: str | None = None) -> PushRange | None:
     """The range a push sends, from pre-commit's environment; None when there is nothing to classify.
 
@@ -56,34 +36,29 @@ def pre_push_range(repo: Path, env: Mapping[str, str], base: str | None = None) 
     to_ref = env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
     if set(to_ref) == {"0"}:
         return None  # deleting a remote branch
-    end = _commit(repo, to_ref)
+    end = git.commit_id(repo, to_ref)
     if end is None:
         raise git.GitError(f"the pushed commit {to_ref} is not in this repository")
     remote = env.get("PRE_COMMIT_REMOTE_NAME") or "origin"
-    target = base or remote_default_branch(repo, remote)
+    target = base or git.remote_default_branch(repo, remote)
     if target and git.ref_exists(repo, target):
-        start = _merge_base(repo, target, end)
+        start = git.find_merge_base(repo, target, end)
         if start is not None:
             return PushRange(start, end, f"{target}...{to_ref}")
-    start = _commit(repo, env.get("PRE_COMMIT_FROM_REF", ""))
+    start = git.commit_id(repo, env.get("PRE_COMMIT_FROM_REF", ""))
     if start is not None:
         return PushRange(start, end, f"{start[:12]}..{to_ref}")
     return PushRange(EMPTY_TREE, end, f"everything up to {to_ref} (the push holds the root commit)")
 
 
-def _has_changes(repo: Path, start: str, end: str) -> bool:
-    return bool(git.run_git(repo, "diff", "--name-only", start, end).strip())
-
-
 def _messages_up_to(repo: Path, end: str) -> tuple[str, str]:
     """Title and body for a history with no base: the first commit's subject and a list of subjects."""
-    out = git.run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", end)
-    found = [r.strip("\n").partition("\x00") for r in out.split("\x1e") if r.strip("\n")]
+    found = git.messages_up_to(repo, end)
     if not found:
         return "", ""
     if len(found) == 1:
-        return found[0][0].strip(), found[0][2].strip()
-    return found[0][0].strip(), "\n".join(f"- {subject.strip()}" for subject, _, _ in found)
+        return found[0]
+    return found[0][0], "\n".join(f"- {subject}" for subject, _ in found)
 
 
 def pre_push_change(
@@ -93,17 +68,17 @@ def pre_push_change(
     """The change a push sends, or None when it sends no file changes."""
     repo = git.repo_root(cwd)
     span = pre_push_range(repo, env, base)
-    if span is None or not _has_changes(repo, span.start, span.end):
+    if span is None or not git.changed_paths(repo, span.start, span.end):
         return None
     if span.start != EMPTY_TREE:
         change = change_from_git(repo, git.DiffSpec(range=f"{span.start}..{span.end}"), exclude, title, body)
         return Change(change.title, change.body, change.files, span.source)
     found_title, found_body = _messages_up_to(repo, span.end)
-    paths = git.run_git(repo, "diff", "--name-only", "-z", span.start, span.end).split("\0")
+    paths = git.changed_paths(repo, span.start, span.end)
     return change_from_diff(
         found_title if title is None else title, found_body if body is None else body,
         git.stream_diff(repo, (span.start, span.end)), exclude, span.source,
-        git.check_attrs(repo, [p for p in paths if p], LINGUIST_ATTRS),
+        git.check_attrs(repo, paths, LINGUIST_ATTRS),
     )  # fmt: skip
 
 
@@ -168,7 +143,7 @@ def skip_reason(message: CommitMessage, categories: Sequence[str]) -> str | None
 def staged_change(cwd: Path, exclude: Sequence[str], message: CommitMessage) -> Change | None:
     """The staged change under the message without its type: the model must not just read the answer."""
     repo = git.repo_root(cwd)
-    if not git.run_git(repo, "diff", "--cached", "--name-only").strip():
+    if not git.has_staged_changes(repo):
         return None  # --allow-empty, or a message-only amend
     title = message.subject.description if message.subject else message.title
     return change_from_git(repo, git.DiffSpec(staged=True), exclude, title, clean_body(message.body))

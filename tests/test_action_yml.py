@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import stat
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 import yaml
 from action_sim import ROOT, load_action, read_outputs, run_step, step
 

@@ -15,10 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prtriage.train.tokenizer import HFTokenizer, adds_bos_by_default
-
 from prtriage.errors import ConfigError, ModelError
 from prtriage.models import check_gguf, embedded_model_path
+from prtriage.train.tokenizer import HFTokenizer, adds_bos_by_default
 
 if TYPE_CHECKING:
     import torch

@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 
 import torch
+
 from prtriage.train.masking import IGNORE, Tokenized
 
 GROUP_SPAN = 64  # batches per length group: large enough to cut padding, small enough to stay random

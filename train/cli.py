@@ -84,11 +84,10 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
                output: Path) -> None:  # fmt: skip
     """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
     _need_train_extra()
+    from prtriage.records import atomic_output
     from prtriage.train.base import load_tokenizer, resolve_base
     from prtriage.train.data import build_examples, example_to_json, read_rows
     from prtriage.train.prepare import prompt_budget
-
-    from prtriage.records import atomic_output
 
     cfg = _config(config, _overrides(data, base_model, sets))
     console = _stderr()
@@ -166,10 +165,11 @@ def export(run: Path | None, config: Path | None, kinds: tuple[str, ...], output
            adapter_output: Path | None, verify: bool, threads: int | None) -> None:  # fmt: skip
     """Merge the LoRA into the base and write GGUF for llama.cpp, then check parity."""
     _need_train_extra()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from prtriage.train.export import check_type, export_run
     from prtriage.train.rundir import read_run
     from prtriage.train.verify import ParityError
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     folder = _run_folder(run, config)
     finished = read_run(folder)
@@ -214,12 +214,12 @@ def verify(
     _need_train_extra()
     import torch
     from peft import PeftModel
+
+    from prtriage.models import ModelFiles, check_gguf
     from prtriage.train.base import load_model, load_tokenizer
     from prtriage.train.export import stored_type
     from prtriage.train.rundir import read_run
     from prtriage.train.verify import ParityError, check_parity
-
-    from prtriage.models import ModelFiles, check_gguf
 
     finished = read_run(_run_folder(run, config))
     check_gguf(model_path)

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from prtriage.errors import ModelError, UsageError
+from prtriage.models import ModelFiles, quantize
 from prtriage.train.base import Base, load_model, load_tokenizer, read_gguf
 from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf
 from prtriage.train.gguf_out import (
@@ -30,9 +33,6 @@ from prtriage.train.gguf_out import (
 from prtriage.train.rundir import Run
 from prtriage.train.tokenizer import HFTokenizer
 from prtriage.train.verify import Parity, check_parity
-
-from prtriage.errors import ModelError, UsageError
-from prtriage.models import ModelFiles, quantize
 
 QUANTIZER_TYPES = (
     "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k_s", "q3_k_m", "q3_k_l",

@@ -25,14 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from prtriage.train.base import load_model, load_tokenizer, resolve_base
-from prtriage.train.batches import collate, epoch_batches, shard
-from prtriage.train.config import TrainConfig, config_to_json
-from prtriage.train.loss import LossModel
-from prtriage.train.masking import Tokenized
-from prtriage.train.prepare import Prepared, prepare
-from prtriage.train.rundir import ADAPTER_DIR, RUN_FILE, checkpoints, write_json_atomic
-from prtriage.train.scoring import candidate_logprobs, continuation_loss, run_prompt
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -46,12 +38,21 @@ from rich.progress import (
 from prtriage import __version__
 from prtriage.errors import ConfigError, UsageError
 from prtriage.prompt import category_segment
+from prtriage.train.base import load_model, load_tokenizer, resolve_base
+from prtriage.train.batches import collate, epoch_batches, shard
+from prtriage.train.config import TrainConfig, config_to_json
+from prtriage.train.loss import LossModel
+from prtriage.train.masking import Tokenized
+from prtriage.train.prepare import Prepared, prepare
+from prtriage.train.rundir import ADAPTER_DIR, RUN_FILE, checkpoints, write_json_atomic
+from prtriage.train.scoring import candidate_logprobs, continuation_loss, run_prompt
 
 # Keys that must not change when a run resumes: they define the data, the model or the optimum.
 RESUME_FIXED = (
     "base_model", "datasets", "test_datasets", "val_set_size", "max_samples", "categories", "exclude",
     "sequence_len", "context_size", "reasoning_tokens", "train_on_inputs", "prompt_loss_weight",
-    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "micro_batch_size",
+    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "peft_layers_to_transform",
+    "micro_batch_size",
     "gradient_accumulation_steps", "learning_rate", "lr_scheduler", "seed",
 )  # fmt: skip
 SHOWN_SKIPPED = 20  # bad lines printed; skipped.txt in the run folder lists all of them
@@ -84,15 +85,26 @@ def _report_data(data: Prepared, out: Path, say: Callable[[str], None]) -> None:
     )
 
 
-def lora_config(cfg: TrainConfig) -> Any:
+def _block_linears(model: torch.nn.Module) -> list[str]:
+    """Short names of the linear layers inside the transformer blocks (q_proj, ..., down_proj)."""
+    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules()
+             if isinstance(m, torch.nn.Linear) and ".layers." in n}  # fmt: skip
+    return sorted(names)
+
+
+def lora_config(cfg: TrainConfig, model: torch.nn.Module) -> Any:
     from peft import LoraConfig
 
     # "all-linear": every linear layer of the blocks, never the LM head or embeddings — the
     # sensible default for Llama, Qwen2 and Gemma alike, and what llama.cpp adapters can hold.
+    # peft accepts a block selection only with named modules, so spell "all-linear" out then.
     targets: Any = list(cfg.lora_target_modules) if cfg.lora_target_modules else "all-linear"
+    if cfg.peft_layers_to_transform and targets == "all-linear":
+        targets = _block_linears(model)
     return LoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
         target_modules=targets, bias="none", task_type="CAUSAL_LM",
+        layers_to_transform=list(cfg.peft_layers_to_transform) if cfg.peft_layers_to_transform else None,
     )  # fmt: skip
 
 
@@ -260,7 +272,10 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
     if cfg.gradient_checkpointing:
         # Non-reentrant: works with frozen inputs (LoRA) and under data-parallel wrappers.
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    model = get_peft_model(model, lora_config(cfg))
+    blocks = model.config.num_hidden_layers
+    if cfg.peft_layers_to_transform and max(cfg.peft_layers_to_transform) >= blocks:
+        raise ConfigError(f"peft_layers_to_transform: the model has blocks 0 to {blocks - 1}")
+    model = get_peft_model(model, lora_config(cfg, model))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     say(f"model: {base.ref} ({base.kind}), LoRA r={cfg.lora_r} alpha={cfg.lora_alpha}: {trainable:,} "
         f"trainable parameters; {'bf16' if bf16 else 'fp32'} on {accelerator.device}, "

@@ -40,6 +40,7 @@ PRE_TOKENIZERS = {
 def copy_from_gguf(base: Path, name: str | None, expect: dict[str, int]) -> Callable[[Any], None]:
     """A metadata writer copying every key of `base` but the per-file ones, after checking dimensions."""
     from gguf import GGUFValueType
+
     from prtriage.train.base import read_gguf
 
     reader = read_gguf(base)

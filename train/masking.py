@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prtriage.train.data import Example
-
 from prtriage.prompt import Segment, Tokenizer, tokenize_segments
+from prtriage.train.data import Example
 
 IGNORE = -100
 

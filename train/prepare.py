@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prtriage.prompt import Tokenizer
+from prtriage.records import BadLine
 from prtriage.train.config import TrainConfig
 from prtriage.train.data import (
     Example,
@@ -17,9 +19,6 @@ from prtriage.train.data import (
     split_rows,
 )
 from prtriage.train.masking import Masking, Tokenized, tokenize_example
-
-from prtriage.prompt import Tokenizer
-from prtriage.records import BadLine
 
 
 @dataclass

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prtriage.train.base import Base, resolve_base
-
 from prtriage.categories import Category, make_categories
 from prtriage.errors import UsageError
+from prtriage.train.base import Base, resolve_base
 
 RUN_FILE = "run.json"
 ADAPTER_DIR = "adapter"

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from prtriage.train.scoring import category_logprobs, next_token_logprobs
 
 from prtriage.categories import Category
 from prtriage.errors import ModelError
@@ -37,6 +36,7 @@ from prtriage.prompt import (
     input_segments,
     tokenize_segments,
 )
+from prtriage.train.scoring import category_logprobs, next_token_logprobs
 
 
 @dataclass(frozen=True)

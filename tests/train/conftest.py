@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from train_helpers import change_records, make_tiny, write_jsonl
+
 from prtriage.train.base import load_tokenizer, resolve_base
 from prtriage.train.tokenizer import HFTokenizer
-from train_helpers import change_records, make_tiny, write_jsonl
 
 
 @pytest.fixture(scope="session", autouse=True)

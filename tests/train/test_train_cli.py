@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from prtriage.train import gguf_out
 from train_helpers import CATEGORIES, tiny_config_dict
 
 from prtriage.cli import main
+from prtriage.train import gguf_out
 
 pytestmark = pytest.mark.train
 

@@ -7,6 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from train_helpers import change_records, write_jsonl
+
+from prtriage.budget import fit_change
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.prompt import answer_segments, tokenize_segments
 from prtriage.train.data import (
     PromptBudget,
     build_example,
@@ -17,11 +22,6 @@ from prtriage.train.data import (
 )
 from prtriage.train.masking import Masking, tokenize_example
 from prtriage.train.tokenizer import HFTokenizer
-from train_helpers import change_records, write_jsonl
-
-from prtriage.budget import fit_change
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.prompt import answer_segments, tokenize_segments
 from prtriage.triage import change_from_diff
 
 pytestmark = pytest.mark.train

@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 import torch
 from gguf import GGUFReader
+from train_helpers import change_records, make_tiny, tiny_config_dict, write_jsonl
+
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.errors import ConfigError, ModelError
+from prtriage.models import ModelFiles, embedded_model_path
 from prtriage.train import gguf_out
 from prtriage.train.base import load_model, resolve_base
 from prtriage.train.config import build_config
@@ -17,11 +22,6 @@ from prtriage.train.fit import fit
 from prtriage.train.rundir import Run, read_run
 from prtriage.train.tokenizer import HFTokenizer
 from prtriage.train.verify import check_parity
-from train_helpers import change_records, make_tiny, tiny_config_dict, write_jsonl
-
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.errors import ModelError
-from prtriage.models import ModelFiles, embedded_model_path
 
 pytestmark = pytest.mark.train
 
@@ -161,3 +161,23 @@ def test_a_qwen2_gguf_base_trains_and_exports_with_its_adapter(
     assert [r.kind for r in results] == ["f16", "f32"]
     assert all(r.parity is not None and r.parity.passed for r in results), [r.parity for r in results]
     assert fields(tmp_path / "lora.gguf")["general.architecture"] == "qwen2"
+
+
+def test_lora_on_the_top_block_only_trains_and_exports_that_block(
+    tmp_path: Path, tiny_gguf: Path, records_file: Path
+) -> None:
+    """peft_layers_to_transform: the adapter holds the chosen block only, and runs with parity."""
+    cfg = tiny_config_dict(
+        tiny_gguf, records_file, tmp_path / "run", max_steps=2, peft_layers_to_transform=[1]
+    )
+    fit(build_config(cfg, "test"))
+    results = export_run(read_run(tmp_path / "run"), [("f32", tmp_path / "m.gguf")], adapter_out=tmp_path / "lora.gguf",
+                         threads=1)  # fmt: skip
+    assert all(r.parity is not None and r.parity.passed for r in results), [r.parity for r in results]
+    names = [t.name for t in GGUFReader(tmp_path / "lora.gguf").tensors]
+    assert names and all(n.startswith("blk.1.") for n in names), names
+    assert len(names) == 2 * 7  # A and B of q, k, v, o, gate, up, down
+    with pytest.raises(ConfigError, match="blocks 0 to 1"):
+        fit(build_config({**cfg, "peft_layers_to_transform": [2]}, "test"))
+    with pytest.raises(ConfigError, match="list of block numbers"):
+        build_config({**cfg, "peft_layers_to_transform": [-1]}, "test")

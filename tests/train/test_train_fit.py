@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from prtriage.train.config import build_config, read_config
-from prtriage.train.fit import fit
 from safetensors.torch import load_file
 from train_helpers import tiny_config_dict
 
 from prtriage.errors import ConfigError, UsageError
+from prtriage.train.config import build_config, read_config
+from prtriage.train.fit import fit
 
 pytestmark = pytest.mark.train
 

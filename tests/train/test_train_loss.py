@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+
 from prtriage.train.base import load_model, resolve_base
 from prtriage.train.batches import collate
 from prtriage.train.loss import LossModel, full_logits_loss

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
+from prtriage.prompt import Segment
 from prtriage.train.data import Example
 from prtriage.train.masking import IGNORE, Masking, Tokenized, tokenize_example
 from prtriage.train.tokenizer import HFTokenizer
-
-from prtriage.prompt import Segment
 
 pytestmark = pytest.mark.train
 

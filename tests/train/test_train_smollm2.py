@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from train_helpers import tiny_config_dict
+
 from prtriage.train.config import build_config
 from prtriage.train.export import export_run
 from prtriage.train.fit import fit
 from prtriage.train.rundir import read_run
-from train_helpers import tiny_config_dict
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 

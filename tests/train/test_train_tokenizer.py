@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from prtriage.train.gguf_meta import pre_tokenizer
-from prtriage.train.tokenizer import HFTokenizer
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.models import embedded_model_path
 from prtriage.native import capture_native_output
 from prtriage.prompt import PromptChange, example_segments, tokenize_segments
+from prtriage.train.gguf_meta import pre_tokenizer
+from prtriage.train.tokenizer import HFTokenizer
 
 pytestmark = pytest.mark.train
 
