@@ -1,15 +1,16 @@
 """The masking question (issue 4, item 7): the same fine-tune with the prompt's tokens weighted 0, 0.1, 1.0.
 
     python benchmarks/masking.py train --data runs/data/train-balanced.jsonl [--resume]
-    python benchmarks/masking.py eval --test runs/data/test.jsonl [--limit 300]
+    python benchmarks/masking.py eval [--per-category 30]
     python benchmarks/masking.py table
 
 `train` runs `prtriage train fit` once per weight with benchmarks/masking.yaml (same data, order,
 steps, seed and LoRA; only prompt_loss_weight differs), all at once so that other load on the
 machine hits each run alike, and records each run's peak resident memory (the process's own
 ru_maxrss, from wait4) and training-loop time (metrics.jsonl). `eval` exports each adapter and
-runs `prtriage eval` on a sample of held-out repositories balanced by category, at the training
-context. `table` prints the markdown table of docs/masking.md from what the other two wrote.
+runs `prtriage eval` on the held-out repositories' sample that scripts/model_report.py uses (same
+records, balanced by category, seed 0), at the training context; its --predictions files feed
+model_report.py's table with `--predictions NAME=FILE`. `table` prints the markdown table of docs/masking.md from what the other two wrote.
 Weight 1.0 is `train_on_inputs: true`: every token of the prompt counts as much as the answer.
 """
 
@@ -25,6 +26,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"
+DATA = HERE.parents[1] / "shared" / "data" / "commits-train.jsonl.gz"
+TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # as scripts/model_report.py
+CATEGORIES = 10
 WEIGHTS = ("0", "0.1", "1.0")
 
 
@@ -71,17 +75,31 @@ def train(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def _eval_command(args: argparse.Namespace, run: Path) -> list[str]:
+    return ["prtriage", "eval", "--input", str(args.data), "--repos", TEST_REPOS,
+            "--limit", str(args.per_category * CATEGORIES), "--seed", "0", "--adapter", str(run / "adapter.gguf"),
+            "--context-size", str(args.context_size), "--threads", str(args.threads),
+            "--report", str(run / "eval.json"), "--predictions", str(run / "predictions.jsonl")]  # fmt: skip
+
+
 def evaluate(args: argparse.Namespace) -> None:
+    """Export each run's adapter, then evaluate the runs side by side, `--threads` each."""
     for weight in WEIGHTS:
         run = run_dir(args.out, weight)
-        adapter = run / "adapter.gguf"
-        if not adapter.exists():
+        if not (run / "adapter.gguf").exists():
             subprocess.run(["prtriage", "train", "export", "--run", str(run), "--output", str(run / "model-q8_0.gguf"),
-                            "--adapter-output", str(adapter), "--threads", str(args.threads)], check=True)  # fmt: skip
-        subprocess.run(["prtriage", "eval", "--input", str(args.test), "--adapter", str(adapter),
-                        "--context-size", str(args.context_size), "--threads", str(args.threads),
-                        "--limit", str(args.limit), "--seed", "0", "--report", str(run / "eval.json")],
-                       check=True)  # fmt: skip
+                            "--adapter-output", str(run / "adapter.gguf"), "--threads", str(args.threads)],
+                           check=True)  # fmt: skip
+    procs = []
+    for weight in WEIGHTS:
+        run = run_dir(args.out, weight)
+        log = (args.out / f"eval-w{weight}.log").open("w", encoding="utf-8")
+        procs.append(
+            (weight, subprocess.Popen(_eval_command(args, run), stdout=log, stderr=subprocess.STDOUT))
+        )
+    failed = [w for w, proc in procs if proc.wait() != 0]
+    if failed:
+        sys.exit(f"eval failed for weight(s) {', '.join(failed)}; see {args.out}/eval-w*.log")
 
 
 def table(args: argparse.Namespace) -> None:
@@ -106,10 +124,12 @@ def main() -> None:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--resume", action="store_true")
     p = sub.add_parser("eval")
-    p.add_argument("--test", type=Path, required=True)
-    p.add_argument("--limit", type=int, default=300)
+    p.add_argument(
+        "--data", type=Path, default=DATA, help="the shared data; the held-out repositories are read"
+    )
+    p.add_argument("--per-category", type=int, default=30)
     p.add_argument("--context-size", type=int, default=512)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     sub.add_parser("table")
     args = parser.parse_args()
     {"train": train, "eval": evaluate, "table": table}[args.phase](args)

@@ -5,7 +5,8 @@ a test set balanced by category, and prints one markdown table with accuracy and
 (a) the rules baseline, (b) the base model zero-shot, (c) each --adapter, and (d) TF-IDF +
 logistic regression trained on the whole training split. scikit-learn is needed here only.
 
-Usage: python scripts/model_report.py [--per-category 40] [--adapter runs/x/adapter.gguf ...]
+Usage: python scripts/model_report.py [--per-category 30] [--adapter runs/x/adapter.gguf ...]
+           [--predictions NAME=FILE ...]   # `prtriage eval --predictions` on the same sample
 """
 
 from __future__ import annotations
@@ -67,17 +68,30 @@ def tfidf_predictions(
     return preds
 
 
+def read_predictions(spec: str, test: list[dict[str, Any]]) -> tuple[str, list[Prediction]]:
+    """NAME=FILE: per-record predictions `prtriage eval` wrote; they must cover exactly this sample."""
+    name, sep, path = spec.partition("=")
+    if not sep:
+        raise SystemExit(f"--predictions {spec!r}: use NAME=FILE")
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    preds = [Prediction(**json.loads(line)) for line in lines if line.strip()]
+    if sorted(p.id for p in preds) != sorted(str(r["id"]) for r in test):
+        raise SystemExit(f"{path}: not this test sample (evaluate with the same --per-category and seed 0)")
+    return name, preds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--test-repos", default=",".join(TEST_REPOS))
     parser.add_argument(
-        "--per-category", type=int, default=40, help="test records per category (balanced sample)"
+        "--per-category", type=int, default=30, help="test records per category (balanced sample)"
     )
     parser.add_argument(
         "--adapter", action="append", default=[], help="adapter GGUF to evaluate (repeatable)"
     )
-    parser.add_argument("--context-size", type=int, default=1024)
+    parser.add_argument("--predictions", action="append", default=[], help="NAME=FILE from prtriage eval")
+    parser.add_argument("--context-size", type=int, default=512)
     parser.add_argument("--skip-base", action="store_true", help="skip the zero-shot base model")
     parser.add_argument("--json", type=Path, help="write all reports here")
     args = parser.parse_args()
@@ -100,6 +114,9 @@ def main() -> None:
     for adapter in args.adapter:
         engine = open_engine(Settings(context_size=args.context_size, adapter=adapter))
         reports[f"adapter {Path(adapter).name}"] = metrics(list(predict_model(test, engine, settings)), names)
+    for spec in args.predictions:
+        name, preds = read_predictions(spec, test)
+        reports[name] = metrics(preds, names)
     print("\n| model | accuracy | macro-F1 | p50 latency s |\n| --- | ---: | ---: | ---: |")
     for name, m in reports.items():
         print(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['latency_s']['p50']:.3f} |")

@@ -50,16 +50,21 @@ def write(repo: Path, path: str, text: str) -> None:
     target.write_text(text)
 
 
+def commit(repo: Path, message: str, files: dict[str, str], *more: str) -> None:
+    """Write `files`, stage everything and commit; `more` goes to git commit (e.g. "-m", "body")."""
+    for path, text in files.items():
+        write(repo, path, text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", message, *more)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with one commit on main and a branch `feature` checked out."""
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
-    write(root, "src/app.py", "def div(a, b):\n    return a / b\n")
-    write(root, "README.md", "# demo\n")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "init")
+    commit(root, "init", {"src/app.py": "def div(a, b):\n    return a / b\n", "README.md": "# demo\n"})
     git(root, "checkout", "-q", "-b", "feature")
     return root
 

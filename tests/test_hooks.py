@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GIT_ENV, git, write
+from conftest import GIT_ENV, commit, git, write
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.hooks import (
@@ -37,9 +37,7 @@ def pushed(tmp_path: Path) -> tuple[Path, Path]:
     work = tmp_path / "work"
     git(tmp_path, "clone", "-q", str(remote), str(work))
     git(work, "checkout", "-q", "-b", "main")
-    write(work, "src/app.py", "def div(a, b):\n    return a / b\n")
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "init")
+    commit(work, "init", {"src/app.py": "def div(a, b):\n    return a / b\n"})
     git(work, "push", "-q", "origin", "main")
     git(work, "checkout", "-q", "-b", "feature")
     write(
@@ -48,9 +46,7 @@ def pushed(tmp_path: Path) -> tuple[Path, Path]:
         "def div(a, b):\n    if b == 0:\n        raise ValueError('zero')\n    return a / b\n",
     )
     git(work, "commit", "-q", "-am", "Raise on zero")
-    write(work, "tests/test_app.py", "def test_div():\n    assert True\n")
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "Test it")
+    commit(work, "Test it", {"tests/test_app.py": "def test_div():\n    assert True\n"})
     return work, remote
 
 
@@ -83,9 +79,7 @@ def test_merging_main_in_does_not_inflate_the_range(pushed: tuple[Path, Path]) -
     git(work, "push", "-q", "origin", "feature")
     pushed_feature = sha(work, "feature")
     git(work, "checkout", "-q", "main")
-    write(work, "docs/guide.md", "# main moved on\n")
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "Guide")
+    commit(work, "Guide", {"docs/guide.md": "# main moved on\n"})
     git(work, "push", "-q", "origin", "main")
     git(work, "checkout", "-q", "feature")
     git(work, "merge", "-q", "--no-edit", "main")
@@ -107,13 +101,9 @@ def test_fallbacks_without_a_default_branch_and_for_root_pushes(tmp_path: Path) 
     work = tmp_path / "solo"
     work.mkdir()
     git(work, "init", "-q", "-b", "trunk")
-    write(work, "a.txt", "one\n")
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "First", "-m", "The body.")
+    commit(work, "First", {"a.txt": "one\n"}, "-m", "The body.")
     first = sha(work, "HEAD")
-    write(work, "b.py", "print(2)\n")
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "Second")
+    commit(work, "Second", {"b.py": "print(2)\n"})
     # A remote without main/master/HEAD: FROM is used as is.
     span = pre_push_range(work, {"PRE_COMMIT_FROM_REF": first, "PRE_COMMIT_TO_REF": sha(work, "HEAD")})
     assert span is not None and span.start == first
