@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ CONFIG = HERE / "masking.yaml"
 DATA = HERE.parents[1] / "shared" / "data" / "commits-train.jsonl.gz"
 TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # as scripts/model_report.py
 CATEGORIES = 10
+BOOTSTRAP = 1000
 WEIGHTS = ("0", "0.1", "1.0")
 
 
@@ -42,6 +44,20 @@ def _fit_command(args: argparse.Namespace, weight: str) -> list[str]:
     if args.max_steps:
         cmd += ["--set", f"max_steps={args.max_steps}"]
     return cmd + (["--resume"] if args.resume else [])
+
+
+def loop_seconds(metrics: list[dict[str, Any]]) -> float:
+    """Training-loop time over all sessions: each resumed session restarts its clock at its checkpoint."""
+    sessions: list[list[dict[str, Any]]] = []
+    for m in metrics:
+        if not sessions or m["step"] <= sessions[-1][-1]["step"]:
+            sessions.append([])
+        sessions[-1].append(m)
+    total = 0.0
+    for done, after in zip(sessions, sessions[1:]):
+        resumed_at = after[0]["step"] - 1  # steps past the checkpoint were lost, and are not counted
+        total += max((m["elapsed_s"] for m in done if m["step"] <= resumed_at), default=0.0)
+    return total + sessions[-1][-1]["elapsed_s"]
 
 
 def train(args: argparse.Namespace) -> None:
@@ -65,9 +81,9 @@ def train(args: argparse.Namespace) -> None:
         resources = {
             "prompt_loss_weight": float(weight),
             "peak_rss_mib": round(usage.ru_maxrss / 1024),  # Linux reports KiB
-            "train_s": steps[-1]["elapsed_s"],  # the loop (of the last session when resumed)
+            "train_s": round(loop_seconds(steps), 1),
             "steps": steps[-1]["step"],
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),  # this session's, setup included
         }
         (run_dir(args.out, weight) / "resources.json").write_text(json.dumps(resources, indent=2) + "\n")
         print(f"weight {weight}: {resources}")
@@ -84,14 +100,15 @@ def _eval_command(args: argparse.Namespace, run: Path) -> list[str]:
 
 def evaluate(args: argparse.Namespace) -> None:
     """Export each run's adapter, then evaluate the runs side by side, `--threads` each."""
-    for weight in WEIGHTS:
+    weights = args.weights.split(",") if args.weights else WEIGHTS
+    for weight in weights:
         run = run_dir(args.out, weight)
         if not (run / "adapter.gguf").exists():
             subprocess.run(["prtriage", "train", "export", "--run", str(run), "--output", str(run / "model-q8_0.gguf"),
                             "--adapter-output", str(run / "adapter.gguf"), "--threads", str(args.threads)],
                            check=True)  # fmt: skip
     procs = []
-    for weight in WEIGHTS:
+    for weight in weights:
         run = run_dir(args.out, weight)
         log = (args.out / f"eval-w{weight}.log").open("w", encoding="utf-8")
         procs.append(
@@ -102,15 +119,61 @@ def evaluate(args: argparse.Namespace) -> None:
         sys.exit(f"eval failed for weight(s) {', '.join(failed)}; see {args.out}/eval-w*.log")
 
 
+def side_by_side_step_s(metrics: list[dict[str, Any]]) -> float:
+    """Median seconds per optimizer step in the first session, when the three runs shared the machine."""
+    first: list[dict[str, Any]] = []
+    for m in metrics:
+        if first and m["step"] <= first[-1]["step"]:
+            break
+        first.append(m)
+    times = sorted(b["elapsed_s"] - a["elapsed_s"] for a, b in zip(first, first[1:]) if "eval_loss" not in b)
+    return times[len(times) // 2]
+
+
+def _predictions(run: Path) -> dict[str, tuple[str, str]]:
+    rows = [json.loads(line) for line in (run / "predictions.jsonl").open()]
+    return {r["id"]: (r["truth"], r["predicted"]) for r in rows}
+
+
+def _macro_f1(pairs: list[tuple[str, str]]) -> float:
+    cats = {t for t, _ in pairs}
+    f1s = []
+    for c in cats:
+        tp = sum(1 for t, p in pairs if t == c and p == c)
+        predicted, support = sum(1 for _, p in pairs if p == c), sum(1 for t, _ in pairs if t == c)
+        prec, rec = (tp / predicted if predicted else 0.0), tp / support
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def paired_interval(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> tuple[float, float]:
+    """95% interval of macro-F1(b) - macro-F1(a), resampling the same records for both (seeded)."""
+    ids = sorted(a)
+    rng = random.Random(0)
+    diffs = []
+    for _ in range(BOOTSTRAP):
+        pick = [rng.choice(ids) for _ in ids]
+        diffs.append(_macro_f1([b[i] for i in pick]) - _macro_f1([a[i] for i in pick]))
+    diffs.sort()
+    return diffs[int(0.025 * BOOTSTRAP)], diffs[int(0.975 * BOOTSTRAP)]
+
+
 def table(args: argparse.Namespace) -> None:
-    print("| prompt-loss weight | macro-F1 | accuracy | training time | CPU time | peak memory |")
+    print("| prompt-loss weight | macro-F1 | accuracy | s/step side by side | training time | peak memory |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for weight in WEIGHTS:
         run = run_dir(args.out, weight)
         res = json.loads((run / "resources.json").read_text())
         ev = json.loads((run / "eval.json").read_text())
-        print(f"| {weight} | {ev['macro_f1']:.3f} | {ev['accuracy']:.3f} | {res['train_s'] / 60:.0f} min "
-              f"| {res['cpu_s'] / 60:.0f} min | {res['peak_rss_mib']:,} MiB |")  # fmt: skip
+        metrics = [json.loads(line) for line in (run / "metrics.jsonl").open()]
+        print(f"| {weight} | {ev['macro_f1']:.3f} | {ev['accuracy']:.3f} | {side_by_side_step_s(metrics):.1f} "
+              f"| {res['train_s'] / 60:.0f} min | {res['peak_rss_mib']:,} MiB |")  # fmt: skip
+    masked = _predictions(run_dir(args.out, WEIGHTS[0]))
+    for weight in WEIGHTS[1:]:
+        low, high = paired_interval(masked, _predictions(run_dir(args.out, weight)))
+        print(f"\nmacro-F1 of weight {weight} minus weight 0: 95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]",
+              end="")  # fmt: skip
+    print()
 
 
 def main() -> None:
@@ -130,6 +193,7 @@ def main() -> None:
     p.add_argument("--per-category", type=int, default=30)
     p.add_argument("--context-size", type=int, default=512)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--weights", help="only these runs (comma-separated, e.g. 0,0.1); default all three")
     sub.add_parser("table")
     args = parser.parse_args()
     {"train": train, "eval": evaluate, "table": table}[args.phase](args)

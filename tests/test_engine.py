@@ -12,7 +12,7 @@ from prtriage.categories import Category
 from prtriage.config import Settings
 from prtriage.engine import LlamaEngine
 from prtriage.errors import ModelError
-from prtriage.models import ModelFiles, embedded_model_path, resolve_model
+from prtriage.models import DEFAULT_ADAPTER, ModelFiles, embedded_model_path, resolve_model
 from prtriage.prompt import answer_json
 from prtriage.triage import change_from_diff, classify
 
@@ -53,7 +53,10 @@ def test_scores_match_a_direct_llama_cpp_computation(engine) -> None:
     )
     candidates = [engine.tokenize(t, False) for t in ('docs"', 'deps"', 'chore"', 'refactor"')]
     got = engine.score(prompt, candidates, 3)
-    full = llama_cpp.Llama(str(engine.files.path), n_ctx=512, logits_all=True, verbose=False, seed=0)
+    adapter = str(engine.files.adapter) if engine.files.adapter else None  # the shipped default LoRA
+    full = llama_cpp.Llama(
+        str(engine.files.path), n_ctx=512, logits_all=True, verbose=False, seed=0, lora_path=adapter
+    )
     for cand, score in zip(candidates, got):
         full.reset()
         full.eval([*prompt, *cand])
@@ -122,3 +125,7 @@ def test_default_model_is_the_embedded_one_requantized(engine) -> None:
     assert isinstance(engine.files, ModelFiles)
     assert engine.files.path.name.endswith(".Q8_0.gguf")
     assert engine.files.path.read_bytes()[:4] == b"GGUF"
+    # A fine-tuned default adapter is applied when the package ships one (docs/model.md), never
+    # with --adapter none.
+    assert engine.files.adapter == (DEFAULT_ADAPTER if DEFAULT_ADAPTER.is_file() else None)
+    assert resolve_model(None, "none").adapter is None

@@ -18,6 +18,8 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "prtriage/train/__init__.py" in names and "prtriage/cli.py" in names
     assert "prtriage/py.typed" in names
+    data = ROOT / "prtriage" / "data"
+    assert all(f"prtriage/data/{p.name}" in names for p in data.glob("*.gguf"))  # a default adapter ships
     assert not any(n.startswith("train/") for n in names)  # never a bare top-level `train`
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "prtriage = prtriage.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
