@@ -25,11 +25,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.evaluate import Prediction, load_predictions, metrics
+
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"
 DATA = HERE.parents[1] / "shared" / "data" / "commits-train.jsonl.gz"
 TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # as scripts/model_report.py
-CATEGORIES = 10
+CATEGORIES = len(DEFAULT_CATEGORIES)
 BOOTSTRAP = 1000
 WEIGHTS = ("0", "0.1", "1.0")
 
@@ -46,18 +49,24 @@ def _fit_command(args: argparse.Namespace, weight: str) -> list[str]:
     return cmd + (["--resume"] if args.resume else [])
 
 
-def loop_seconds(metrics: list[dict[str, Any]]) -> float:
-    """Training-loop time over all sessions: each resumed session restarts its clock at its checkpoint."""
-    sessions: list[list[dict[str, Any]]] = []
-    for m in metrics:
-        if not sessions or m["step"] <= sessions[-1][-1]["step"]:
-            sessions.append([])
-        sessions[-1].append(m)
+def sessions(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """metrics.jsonl cut where a resumed session starts again (its step goes back, its clock restarts)."""
+    found: list[list[dict[str, Any]]] = []
+    for m in steps:
+        if not found or m["step"] <= found[-1][-1]["step"]:
+            found.append([])
+        found[-1].append(m)
+    return found
+
+
+def loop_seconds(steps: list[dict[str, Any]]) -> float:
+    """Training-loop time over all sessions, each counted up to the checkpoint the next resumed from."""
+    runs = sessions(steps)
     total = 0.0
-    for done, after in zip(sessions, sessions[1:]):
+    for done, after in zip(runs, runs[1:]):
         resumed_at = after[0]["step"] - 1  # steps past the checkpoint were lost, and are not counted
         total += max((m["elapsed_s"] for m in done if m["step"] <= resumed_at), default=0.0)
-    return total + sessions[-1][-1]["elapsed_s"]
+    return total + runs[-1][-1]["elapsed_s"]
 
 
 def train(args: argparse.Namespace) -> None:
@@ -119,34 +128,22 @@ def evaluate(args: argparse.Namespace) -> None:
         sys.exit(f"eval failed for weight(s) {', '.join(failed)}; see {args.out}/eval-w*.log")
 
 
-def side_by_side_step_s(metrics: list[dict[str, Any]]) -> float:
+def side_by_side_step_s(steps: list[dict[str, Any]]) -> float:
     """Median seconds per optimizer step in the first session, when the three runs shared the machine."""
-    first: list[dict[str, Any]] = []
-    for m in metrics:
-        if first and m["step"] <= first[-1]["step"]:
-            break
-        first.append(m)
+    first = sessions(steps)[0]
     times = sorted(b["elapsed_s"] - a["elapsed_s"] for a, b in zip(first, first[1:]) if "eval_loss" not in b)
     return times[len(times) // 2]
 
 
-def _predictions(run: Path) -> dict[str, tuple[str, str]]:
-    rows = [json.loads(line) for line in (run / "predictions.jsonl").open()]
-    return {r["id"]: (r["truth"], r["predicted"]) for r in rows}
+def _predictions(run: Path) -> dict[str, Prediction]:
+    return {p.id: p for p in load_predictions(run / "predictions.jsonl")}
 
 
-def _macro_f1(pairs: list[tuple[str, str]]) -> float:
-    cats = {t for t, _ in pairs}
-    f1s = []
-    for c in cats:
-        tp = sum(1 for t, p in pairs if t == c and p == c)
-        predicted, support = sum(1 for _, p in pairs if p == c), sum(1 for t, _ in pairs if t == c)
-        prec, rec = (tp / predicted if predicted else 0.0), tp / support
-        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return sum(f1s) / len(f1s)
+def _macro_f1(preds: list[Prediction]) -> float:
+    return float(metrics(preds, [c.name for c in DEFAULT_CATEGORIES])["macro_f1"])
 
 
-def paired_interval(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> tuple[float, float]:
+def paired_interval(a: dict[str, Prediction], b: dict[str, Prediction]) -> tuple[float, float]:
     """95% interval of macro-F1(b) - macro-F1(a), resampling the same records for both (seeded)."""
     ids = sorted(a)
     rng = random.Random(0)
@@ -165,8 +162,8 @@ def table(args: argparse.Namespace) -> None:
         run = run_dir(args.out, weight)
         res = json.loads((run / "resources.json").read_text())
         ev = json.loads((run / "eval.json").read_text())
-        metrics = [json.loads(line) for line in (run / "metrics.jsonl").open()]
-        print(f"| {weight} | {ev['macro_f1']:.3f} | {ev['accuracy']:.3f} | {side_by_side_step_s(metrics):.1f} "
+        steps = [json.loads(line) for line in (run / "metrics.jsonl").open()]
+        print(f"| {weight} | {ev['macro_f1']:.3f} | {ev['accuracy']:.3f} | {side_by_side_step_s(steps):.1f} "
               f"| {res['train_s'] / 60:.0f} min | {res['peak_rss_mib']:,} MiB |")  # fmt: skip
     masked = _predictions(run_dir(args.out, WEIGHTS[0]))
     for weight in WEIGHTS[1:]:

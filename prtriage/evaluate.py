@@ -35,6 +35,12 @@ class Prediction:
     prompt_s: float = 0.0
 
 
+def load_predictions(path: Path) -> list[Prediction]:
+    """The per-record lines `prtriage eval --predictions` wrote."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Prediction(**json.loads(line)) for line in lines if line.strip()]
+
+
 def load_eval_records(
     path: Path, categories: Sequence[str], bad: list[BadLine], limit: int | None, seed: int,
     repos: Sequence[str] = (),

@@ -115,20 +115,13 @@ def has_staged_changes(repo: Path) -> bool:
     return bool(run_git(repo, "diff", "--cached", "--name-only").strip())
 
 
-def messages_up_to(repo: Path, end: str) -> list[tuple[str, str]]:
-    """(subject, body) of each non-merge commit up to `end`, oldest first."""
-    out = run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", end)
-    found = [r.strip("\n").partition("\x00") for r in out.split("\x1e") if r.strip("\n")]
-    return [(subject.strip(), body.strip()) for subject, _, body in found]
-
-
 def merge_base(repo: Path, base: str, head: str = "HEAD") -> str:
     if not ref_exists(repo, base):
         hint = "fetch it first (in GitHub Actions: actions/checkout with fetch-depth: 0)"
         raise GitError(f"unknown base ref: {base}", hint=hint)
-    out = run_git(repo, "merge-base", base, head, check=False).strip()
-    if out:
-        return out
+    found = find_merge_base(repo, base, head)
+    if found:
+        return found
     if is_shallow(repo):
         raise GitError(
             f"no merge base between {base} and {head}: this is a shallow clone",
@@ -183,9 +176,10 @@ def stream_diff(repo: Path, span: tuple[str, str] | None) -> Iterator[str]:
         raise GitError(f"git diff failed: {err.splitlines()[-1] if err else 'exit ' + str(code)}")
 
 
-def commits(repo: Path, span: tuple[str, str]) -> list[Commit]:
-    """Commits in the span, oldest first, merges skipped (they repeat their parents' messages)."""
-    out = run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", f"{span[0]}..{span[1]}")
+def commits(repo: Path, revs: str) -> list[Commit]:
+    """Commits of `revs` (A..B, or one commit and its whole history), oldest first, merges skipped
+    (they repeat their parents' messages)."""
+    out = run_git(repo, "log", "--no-merges", "--reverse", "--format=%s%x00%b%x1e", revs)
     result = []
     for record in out.split("\x1e"):
         record = record.strip("\n")
@@ -195,14 +189,17 @@ def commits(repo: Path, span: tuple[str, str]) -> list[Commit]:
     return result
 
 
-def title_and_body(repo: Path, span: tuple[str, str] | None) -> tuple[str, str]:
+def summarize(found: list[Commit]) -> tuple[str, str]:
     """What a pull request of these commits would say: one commit's message, or a list of subjects."""
-    found = commits(repo, span) if span else []
     if not found:
         return "", ""
     if len(found) == 1:
         return found[0].subject, found[0].body
     return found[0].subject, "\n".join(f"- {c.subject}" for c in found)
+
+
+def title_and_body(repo: Path, span: tuple[str, str] | None) -> tuple[str, str]:
+    return summarize(commits(repo, f"{span[0]}..{span[1]}") if span else [])
 
 
 def check_attrs(repo: Path, paths: list[str], attrs: tuple[str, ...]) -> dict[str, set[str]]:

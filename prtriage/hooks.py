@@ -51,16 +51,6 @@ def pre_push_range(repo: Path, env: Mapping[str, str], base: str | None = None) 
     return PushRange(EMPTY_TREE, end, f"everything up to {to_ref} (the push holds the root commit)")
 
 
-def _messages_up_to(repo: Path, end: str) -> tuple[str, str]:
-    """Title and body for a history with no base: the first commit's subject and a list of subjects."""
-    found = git.messages_up_to(repo, end)
-    if not found:
-        return "", ""
-    if len(found) == 1:
-        return found[0]
-    return found[0][0], "\n".join(f"- {subject}" for subject, _ in found)
-
-
 def pre_push_change(
     cwd: Path, env: Mapping[str, str], exclude: Sequence[str], base: str | None = None,
     title: str | None = None, body: str | None = None,
@@ -73,7 +63,7 @@ def pre_push_change(
     if span.start != EMPTY_TREE:
         change = change_from_git(repo, git.DiffSpec(range=f"{span.start}..{span.end}"), exclude, title, body)
         return Change(change.title, change.body, change.files, span.source)
-    found_title, found_body = _messages_up_to(repo, span.end)
+    found_title, found_body = git.summarize(git.commits(repo, span.end))  # the whole history
     paths = git.changed_paths(repo, span.start, span.end)
     return change_from_diff(
         found_title if title is None else title, found_body if body is None else body,

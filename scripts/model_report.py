@@ -22,6 +22,7 @@ from prtriage.evaluate import (
     Prediction,
     balanced_sample,
     load_eval_records,
+    load_predictions,
     metrics,
     predict_model,
     predict_rules,
@@ -73,8 +74,7 @@ def read_predictions(spec: str, test: list[dict[str, Any]]) -> tuple[str, list[P
     name, sep, path = spec.partition("=")
     if not sep:
         raise SystemExit(f"--predictions {spec!r}: use NAME=FILE")
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    preds = [Prediction(**json.loads(line)) for line in lines if line.strip()]
+    preds = load_predictions(Path(path))
     if sorted(p.id for p in preds) != sorted(str(r["id"]) for r in test):
         raise SystemExit(f"{path}: not this test sample (evaluate with the same --per-category and seed 0)")
     return name, preds
