@@ -19,21 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.evaluate import Prediction, load_predictions, metrics
+from prtriage.evaluate import Prediction, load_predictions, paired_bootstrap
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"
 DATA = HERE.parents[1] / "shared" / "data" / "commits-train.jsonl.gz"
 TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # as scripts/model_report.py
-CATEGORIES = len(DEFAULT_CATEGORIES)
-BOOTSTRAP = 1000
+NAMES = [c.name for c in DEFAULT_CATEGORIES]
 WEIGHTS = ("0", "0.1", "1.0")
 
 
@@ -102,7 +100,7 @@ def train(args: argparse.Namespace) -> None:
 
 def _eval_command(args: argparse.Namespace, run: Path) -> list[str]:
     return ["prtriage", "eval", "--input", str(args.data), "--repos", TEST_REPOS,
-            "--limit", str(args.per_category * CATEGORIES), "--seed", "0", "--adapter", str(run / "adapter.gguf"),
+            "--limit", str(args.per_category * len(NAMES)), "--seed", "0", "--adapter", str(run / "adapter.gguf"),
             "--context-size", str(args.context_size), "--threads", str(args.threads),
             "--report", str(run / "eval.json"), "--predictions", str(run / "predictions.jsonl")]  # fmt: skip
 
@@ -135,24 +133,8 @@ def side_by_side_step_s(steps: list[dict[str, Any]]) -> float:
     return times[len(times) // 2]
 
 
-def _predictions(run: Path) -> dict[str, Prediction]:
-    return {p.id: p for p in load_predictions(run / "predictions.jsonl")}
-
-
-def _macro_f1(preds: list[Prediction]) -> float:
-    return float(metrics(preds, [c.name for c in DEFAULT_CATEGORIES])["macro_f1"])
-
-
-def paired_interval(a: dict[str, Prediction], b: dict[str, Prediction]) -> tuple[float, float]:
-    """95% interval of macro-F1(b) - macro-F1(a), resampling the same records for both (seeded)."""
-    ids = sorted(a)
-    rng = random.Random(0)
-    diffs = []
-    for _ in range(BOOTSTRAP):
-        pick = [rng.choice(ids) for _ in ids]
-        diffs.append(_macro_f1([b[i] for i in pick]) - _macro_f1([a[i] for i in pick]))
-    diffs.sort()
-    return diffs[int(0.025 * BOOTSTRAP)], diffs[int(0.975 * BOOTSTRAP)]
+def _predictions(run: Path) -> list[Prediction]:
+    return load_predictions(run / "predictions.jsonl")
 
 
 def table(args: argparse.Namespace) -> None:
@@ -167,7 +149,7 @@ def table(args: argparse.Namespace) -> None:
               f"| {res['train_s'] / 60:.0f} min | {res['peak_rss_mib']:,} MiB |")  # fmt: skip
     masked = _predictions(run_dir(args.out, WEIGHTS[0]))
     for weight in WEIGHTS[1:]:
-        low, high = paired_interval(masked, _predictions(run_dir(args.out, weight)))
+        low, high = paired_bootstrap(masked, _predictions(run_dir(args.out, weight)), NAMES)
         print(f"\nmacro-F1 of weight {weight} minus weight 0: 95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]",
               end="")  # fmt: skip
     print()

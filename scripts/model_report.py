@@ -3,7 +3,8 @@
 Splits the shared data by repository (the test repositories never appear in training), samples
 a test set balanced by category, and prints one markdown table with accuracy and macro-F1 for:
 (a) the rules baseline, (b) the base model zero-shot, (c) each --adapter, and (d) TF-IDF +
-logistic regression trained on the whole training split. scikit-learn is needed here only.
+logistic regression trained on the whole training split; then each one's macro-F1 against the
+rules' with a paired bootstrap interval. scikit-learn is needed here only.
 
 Usage: python scripts/model_report.py [--per-category 30] [--adapter runs/x/adapter.gguf ...]
            [--predictions NAME=FILE ...]   # `prtriage eval --predictions` on the same sample
@@ -24,6 +25,7 @@ from prtriage.evaluate import (
     load_eval_records,
     load_predictions,
     metrics,
+    paired_bootstrap,
     predict_model,
     predict_rules,
 )
@@ -105,21 +107,26 @@ def main() -> None:
     test = balanced_sample(held_out, args.per_category * len(names), 0)
     print(f"train {len(train)} records from {len({r['repo'] for r in train})} repositories; "
           f"test sample {len(test)} of {len(held_out)} from {', '.join(test_repos)}")  # fmt: skip
-    reports: dict[str, dict[str, Any]] = {}
-    reports["rules"] = metrics(list(predict_rules(test, settings)), names)
-    reports["tfidf+logreg"] = metrics(tfidf_predictions(train, test, names), names)
+    preds: dict[str, list[Prediction]] = {}
+    preds["rules"] = list(predict_rules(test, settings))
+    preds["tfidf+logreg"] = tfidf_predictions(train, test, names)
     if not args.skip_base:
         engine = open_engine(Settings(context_size=args.context_size, adapter="none"))
-        reports["base zero-shot"] = metrics(list(predict_model(test, engine, settings)), names)
+        preds["base zero-shot"] = list(predict_model(test, engine, settings))
     for adapter in args.adapter:
         engine = open_engine(Settings(context_size=args.context_size, adapter=adapter))
-        reports[f"adapter {Path(adapter).name}"] = metrics(list(predict_model(test, engine, settings)), names)
+        preds[f"adapter {Path(adapter).name}"] = list(predict_model(test, engine, settings))
     for spec in args.predictions:
-        name, preds = read_predictions(spec, test)
-        reports[name] = metrics(preds, names)
+        name, read = read_predictions(spec, test)
+        preds[name] = read
+    reports = {name: metrics(p, names) for name, p in preds.items()}
     print("\n| model | accuracy | macro-F1 | p50 latency s |\n| --- | ---: | ---: | ---: |")
     for name, m in reports.items():
         print(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['latency_s']['p50']:.3f} |")
+    print("\nmacro-F1 minus the rules', 95% paired bootstrap interval over the same records:")
+    for name in list(preds)[1:]:
+        low, high = paired_bootstrap(preds["rules"], preds[name], names)
+        print(f"- {name}: [{low:+.3f}, {high:+.3f}]")
     if args.json:
         args.json.write_text(json.dumps(reports, indent=2))
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from prtriage.evaluate import Prediction, metrics
+from prtriage.errors import PrtriageError
+from prtriage.evaluate import Prediction, metrics, paired_bootstrap
 
 
 def _diff(path: str) -> str:
@@ -43,6 +44,19 @@ def test_metrics_by_hand() -> None:
     assert m["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0) / 3)
     assert m["confusion"]["matrix"] == [[1, 1, 0], [0, 1, 0], [1, 0, 0]]
     assert m["latency_s"]["p50"] == pytest.approx(0.3) and m["latency_s"]["p95"] == pytest.approx(0.4)
+
+
+def test_paired_bootstrap_brackets_the_difference() -> None:
+    cats = ["a", "b"]
+    truth = ["a", "b"] * 20
+    right = [Prediction(str(i), t, t, {}, True, 0.0) for i, t in enumerate(truth)]
+    always_a = [Prediction(str(i), t, "a", {}, True, 0.0) for i, t in enumerate(truth)]
+    low, high = paired_bootstrap(always_a, right, cats, rounds=200)
+    observed = metrics(right, cats)["macro_f1"] - metrics(always_a, cats)["macro_f1"]
+    assert 0 < low <= observed <= high
+    assert paired_bootstrap(right, right, cats, rounds=50) == (0.0, 0.0)
+    with pytest.raises(PrtriageError, match="different records"):
+        paired_bootstrap(right, right[1:], cats)
 
 
 def test_eval_rules_report(tmp_path: Path) -> None:

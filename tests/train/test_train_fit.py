@@ -105,8 +105,11 @@ def test_config_is_checked(tmp_path: Path, tiny_hf: Path, records_file: Path) ->
     assert cfg.max_steps == 3 and cfg.train_on_inputs and cfg.bf16 == "false"
 
 
-def test_the_example_config_is_valid() -> None:
-    cfg = read_config(Path(__file__).parents[2] / "examples" / "smollm2-cpu.yaml", {})
+@pytest.mark.parametrize(
+    "name", ["examples/smollm2-cpu.yaml", "examples/default-adapter.yaml", "benchmarks/masking.yaml"]
+)
+def test_the_shipped_configs_are_valid(name: str) -> None:
+    cfg = read_config(Path(__file__).parents[2] / name, {})
     assert cfg.base_model == "embedded" and cfg.bf16 == "false" and cfg.max_steps
 
 
