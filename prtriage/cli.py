@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from prtriage import __version__, errors, git
-from prtriage.config import Settings, resolve_settings
+from prtriage.config import DEFAULT_CONTEXT_SIZE, Settings, resolve_settings
 from prtriage.report import FORMATS, print_text, to_json, to_markdown
 
 
@@ -85,7 +85,7 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 @click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
-@click.option("--context-size", type=int, help="Model context in tokens (default 2048).")
+@click.option("--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE}).")
 @click.option("--threads", type=int, help="CPU threads (default: available cores, at most 4).")
 @click.option(
     "--gpu-layers",
