@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the shipped default adapter (docs/model.md): split by repository, a category-balanced
-# training sample, the fit (about 1.5 h on 2 CPU cores), and the export into the package.
+# training sample, the fit (about 2 h on 2 CPU cores), and the export into the package.
 # Run from the repository root with the train extra installed; ../shared holds the data set.
 set -euo pipefail
 DATA="${DATA:-../shared/data/commits-train.jsonl.gz}"
