@@ -22,6 +22,8 @@ class BatchSummary:
     classified: int = 0
     bad: list[BadLine] = field(default_factory=list)
     categories: Counter[str] = field(default_factory=Counter)
+    failing: Counter[str] = field(default_factory=Counter)  # categories of the results not uncertain
+    uncertain: int = 0
 
 
 def _count_lines(path: Path) -> int | None:
@@ -65,4 +67,8 @@ def classify_file(
             out.flush()
             summary.classified += 1
             summary.categories[result.category] += 1
+            if result.uncertain:
+                summary.uncertain += 1
+            else:
+                summary.failing[result.category] += 1
     return summary

@@ -30,6 +30,9 @@ class Settings:
     threads: int | None = None  # None: measured default, see engine.default_threads
     gpu_layers: int | None = None  # None: all layers when the build can offload, else 0
     reasoning_tokens: int = DEFAULT_REASONING_TOKENS
+    # Below this probability a result is uncertain: reported as such, never fails or labels.
+    min_confidence: float | None = None
+    uncertain_label: str | None = None  # with --label: put on uncertain results (off by default)
     config_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -57,6 +60,17 @@ def _as_int(lo: int, hi: int) -> Callable[[str, Any, str], int]:
     return convert
 
 
+def _as_probability(key: str, value: Any, source: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(f"{source}: '{key}' must be a number from 0 to 1, not {value!r}") from None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{source}: '{key}' must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
 def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
     if isinstance(value, str):  # environment variables and flags: comma-separated
         value = [v.strip() for v in value.split(",") if v.strip()]
@@ -76,6 +90,8 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "threads": ("threads", _as_int(1, 512)),
     "gpu-layers": ("gpu_layers", _as_int(-1, 100000)),
     "reasoning-tokens": ("reasoning_tokens", _as_int(0, 512)),
+    "min-confidence": ("min_confidence", _as_probability),
+    "uncertain-label": ("uncertain_label", _as_str),
 }
 _PATH_KEYS = ("model", "adapter")
 KNOWN_KEYS = ("categories", *_KEYS)

@@ -28,7 +28,7 @@ from prtriage.github import (
 from prtriage.github_api import GitHubClient, GitHubError
 from prtriage.labels import LabelOutcome, label_name, sync_label
 from prtriage.remote_diff import fetch_pull_files
-from prtriage.report import to_markdown
+from prtriage.report import to_markdown, uncertain_note
 from prtriage.triage import Change, Result, change_from_git
 
 DIFF_SOURCES = ("git", "github")
@@ -103,20 +103,26 @@ def publish(result: Result, pr: PullRequest, settings: Settings, env: Mapping[st
         append_summary(Path(env["GITHUB_STEP_SUMMARY"]), to_markdown(result, heading=heading) + "\n")
     said = f"#{pr.number} looks like {result.category} ({result.confidence:.0%})"
     said += f": {result.reasoning}" if result.reasoning else ""
-    if result.category in settings.fail_on:
+    if result.uncertain:
+        said = f"#{pr.number}: {uncertain_note(result)}"
+        print(annotation("notice", said, TITLE), file=out, flush=True)
+    elif result.category in settings.fail_on:
         print(annotation("error", f"{said}. '{result.category}' is in fail-on.", TITLE), file=out, flush=True)
     else:
         print(annotation("notice", said, TITLE), file=out, flush=True)
 
 
 def apply_label(
-    category: str, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
+    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
 ) -> LabelOutcome:
+    """The category's label; for an uncertain result none, or the configured uncertain label."""
     client = GitHubClient.from_env(env, need_token=True, why="labeling")
     categories = [(c.name, c.definition) for c in settings.categories]
+    category = None if result.uncertain else result.category
     return sync_label(
-        client, pr.repository, pr.number, category, categories, options.prefix, options.create, pr.is_fork
-    )
+        client, pr.repository, pr.number, category, categories, options.prefix, options.create,
+        pr.is_fork, settings.uncertain_label,
+    )  # fmt: skip
 
 
 # --- label --from: the trusted half of the fork-safe recipe -------------------------------------
@@ -128,6 +134,7 @@ class LabelRequest:
     number: int
     head_sha: str
     category: str
+    uncertain: bool = False  # below the classifying run's min-confidence: no category label
 
 
 def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
@@ -155,7 +162,7 @@ def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> 
         raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
     if pr.get("repository") != repository:
         raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
-    return LabelRequest(repository, number, str(head), str(category))
+    return LabelRequest(repository, number, str(head), str(category), data.get("uncertain") is True)
 
 
 def _workflow_run_head(env: Mapping[str, str]) -> str | None:
@@ -196,7 +203,8 @@ def label_from_result(
         return f"#{request.number} has new commits since this result: left for the newer run"
     fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
     categories = [(c.name, c.definition) for c in settings.categories]
+    category = None if request.uncertain else request.category
     return sync_label(
-        client, request.repository, request.number, request.category, categories,
-        options.prefix, options.create, fork,
+        client, request.repository, request.number, category, categories,
+        options.prefix, options.create, fork, settings.uncertain_label,
     )  # fmt: skip

@@ -16,6 +16,8 @@ from prtriage.github_api import GitHubClient, GitHubError, quote
 DEFAULT_PREFIX = "prtriage:"
 MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
 DEFAULT_COLOR = "ededed"
+UNCERTAIN_COLOR = "fbca04"
+UNCERTAIN_DEFINITION = "not sure of the category (below min-confidence): needs a human"
 COLORS = {
     "feature": "a2eeef", "fix": "d73a4a", "docs": "0075ca", "refactor": "cfd3d7", "perf": "fbca04",
     "test": "bfd4f2", "ci": "5319e7", "build": "c5def5", "deps": "0366d6", "chore": "fef2c0",
@@ -30,14 +32,19 @@ PERMISSION_HINT = "give the job `permissions: pull-requests: write` (and `issues
 @dataclass(frozen=True)
 class LabelOutcome:
     number: int
-    label: str
+    label: str | None  # None: an uncertain result and no uncertain label configured
     added: bool  # False when the pull request already had it
     created: bool  # the repository lacked the label and prtriage created it
     removed: tuple[str, ...]  # prtriage's earlier labels taken off
 
     def describe(self) -> str:
         n = self.number
-        done = f"added {self.label!r} to #{n}" if self.added else f"#{n} already has {self.label!r}"
+        if self.label is None:
+            done = f"no label for #{n}: the result is uncertain"
+        elif self.added:
+            done = f"added {self.label!r} to #{n}"
+        else:
+            done = f"#{n} already has {self.label!r}"
         if self.created:
             done += " (label created)"
         if self.removed:
@@ -83,35 +90,41 @@ def _label_exists(client: GitHubClient, repository: str, name: str) -> bool:
     return response.status != 404
 
 
-def _create_label(client: GitHubClient, repository: str, name: str, category: str, definition: str) -> bool:
-    body = {
-        "name": name,
-        "color": COLORS.get(category, DEFAULT_COLOR),
-        "description": f"prtriage: {definition}"[:100],
-    }
+def _create_label(client: GitHubClient, repository: str, name: str, color: str, definition: str) -> bool:
+    body = {"name": name, "color": color, "description": f"prtriage: {definition}"[:100]}
     response = client.request("POST", f"/repos/{repository}/labels", body=body, allow=(422,))
     return response.status != 422  # 422 already_exists: another run created it meanwhile
 
 
 def sync_label(
-    client: GitHubClient, repository: str, number: int, category: str,
+    client: GitHubClient, repository: str, number: int, category: str | None,
     categories: Sequence[tuple[str, str]], prefix: str, create: bool, fork: bool = False,
+    uncertain_label: str | None = None,
 ) -> LabelOutcome:  # fmt: skip
     """Give pull request `number` the label of `category`; take off prtriage's labels for other ones.
 
     `categories` are (name, definition) pairs: the configured categories, which define which labels
-    are prtriage's own. The new label goes on before old ones come off, so a failure leaves the
-    pull request with its earlier label rather than none.
+    are prtriage's own (with `uncertain_label`, when one is configured). `category` None means the
+    result is uncertain: no category label, `uncertain_label` if given. The new label goes on
+    before old ones come off, so a failure leaves the pull request with its earlier label rather
+    than none.
     """
     names = [name for name, _ in categories]
-    if category not in names:
+    if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}", hint="known categories: " + ", ".join(names))
-    wanted = label_name(prefix, category)
     ours = {label_name(prefix, name) for name in names}
+    if uncertain_label:
+        ours.add(label_name("", uncertain_label))
+    if category is None:  # uncertain: earlier category labels come off, since they may be wrong
+        wanted = label_name("", uncertain_label) if uncertain_label else None
+        color, definition = UNCERTAIN_COLOR, UNCERTAIN_DEFINITION
+    else:
+        wanted = label_name(prefix, category)
+        color, definition = COLORS.get(category, DEFAULT_COLOR), dict(categories)[category]
     current = _labels_on(client, repository, number)
     stale = tuple(name for name in current if name in ours and name != wanted)
     created = added = False
-    if wanted not in current:
+    if wanted is not None and wanted not in current:
         if not _label_exists(client, repository, wanted):
             if not create:
                 raise GitHubError(
@@ -120,7 +133,7 @@ def sync_label(
                     "input create-labels: true; needs issues: write)",
                 )
             try:
-                created = _create_label(client, repository, wanted, category, dict(categories)[category])
+                created = _create_label(client, repository, wanted, color, definition)
             except GitHubError as e:
                 raise _refused(e, f"cannot create label {wanted!r} in {repository}", fork) from None
         try:

@@ -35,7 +35,19 @@ def _file_note(f: FileEntry) -> str:
     )
 
 
+def uncertain_note(result: Result) -> str:
+    """Why an uncertain result is not acted on, in one line (empty when the result is not uncertain)."""
+    if not result.uncertain:
+        return ""
+    return (
+        f"uncertain: the most likely category, {result.category}, has {result.confidence:.0%}, "
+        f"below min-confidence {result.min_confidence:.0%}: no fail-on, no category label"
+    )
+
+
 def print_text(result: Result, console: Console, show_timings: bool = True) -> None:
+    if result.uncertain:
+        console.print(Text(uncertain_note(result), style="bold yellow"), soft_wrap=True)
     head = Text()
     head.append(result.category, style="bold green")
     head.append(f"  {result.confidence:.0%} ", style="bold")
@@ -76,12 +88,10 @@ def _md_escape(text: str) -> str:
 
 
 def to_markdown(result: Result, heading: str = "### prtriage") -> str:
-    lines = [
-        heading,
-        "",
-        f"**Category:** `{result.category}` ({result.confidence:.0%})",
-        "",
-    ]
+    lines = [heading, ""]
+    if result.uncertain:
+        lines += [f"**Uncertain:** {_md_escape(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
+    lines += [f"**Category:** `{result.category}` ({result.confidence:.0%})", ""]
     if result.reasoning:
         lines += [f"> {_md_escape(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]

@@ -42,11 +42,19 @@ class Result:
     body_cut: bool
     source: str
     timings: dict[str, float] = field(default_factory=dict)
+    min_confidence: float | None = None  # the threshold it was judged against, when one is set
+
+    @property
+    def uncertain(self) -> bool:
+        """The most likely category is below --min-confidence: say so, fail nothing, label nothing."""
+        return self.min_confidence is not None and self.confidence < self.min_confidence
 
     def to_json(self) -> dict[str, object]:
         return {
             "category": self.category,
             "confidence": round(self.confidence, 6),
+            "uncertain": self.uncertain,
+            "min_confidence": self.min_confidence,
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "reasoning": self.reasoning,
             "files": [f.to_json() for f in self.files],
@@ -132,4 +140,5 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         body_cut=fitted.body_cut,
         source=change.source,
         timings=timings,
+        min_confidence=settings.min_confidence,
     )

@@ -65,6 +65,10 @@ def test_categories_as_names_from_env(tmp_path: Path) -> None:
         ("categories = ['feature', 'wat']\n", "category 'wat' has no built-in definition"),
         ("[categories]\n'Bad Name' = 'x'\nok = 'y'\n", "bad category name"),
         ("exclude = 'a'\nexclude = 'b'\n", "not valid TOML"),
+        ("min-confidence = 1.5\n", "'min-confidence' must be a number from 0 to 1"),
+        ("min-confidence = -0.1\n", "'min-confidence' must be a number from 0 to 1"),
+        ("min-confidence = 'sure'\n", "'min-confidence' must be a number from 0 to 1"),
+        ("uncertain-label = ''\n", "'uncertain-label' must be a non-empty string"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path: Path, toml: str, message: str) -> None:
@@ -83,3 +87,14 @@ def test_bad_env_value(tmp_path: Path) -> None:
 def test_explicit_config_file_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         resolve_settings({}, env={}, cwd=tmp_path, config_file=tmp_path / "nope.toml")
+
+
+def test_min_confidence_from_file_env_and_flag(tmp_path: Path) -> None:
+    (tmp_path / ".prtriage.toml").write_text("min-confidence = 0.5\nuncertain-label = 'needs-triage'\n")
+    assert resolve_settings({}, env={}, cwd=tmp_path).min_confidence == 0.5
+    assert resolve_settings({}, env={}, cwd=tmp_path).uncertain_label == "needs-triage"
+    from_env = resolve_settings({}, env={"PRTRIAGE_MIN_CONFIDENCE": "0.7"}, cwd=tmp_path)
+    assert from_env.min_confidence == 0.7
+    assert resolve_settings({"min-confidence": 1}, env={}, cwd=tmp_path).min_confidence == 1.0
+    with pytest.raises(ConfigError, match="environment: 'min-confidence' must be a number from 0 to 1"):
+        resolve_settings({}, env={"PRTRIAGE_MIN_CONFIDENCE": "nan"}, cwd=tmp_path)

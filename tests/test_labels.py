@@ -248,3 +248,30 @@ def test_label_from_on_a_fork_with_read_only_token_fails_loudly(gh: FakeGitHub, 
     proc = _label_cli(gh, tmp_path, _result())
     assert proc.returncode == 3, proc.stderr
     assert "Resource not accessible by integration" in proc.stderr and "workflow_run" in proc.stderr
+
+
+def test_uncertain_result_adds_no_category_label_and_takes_stale_ones_off(gh: FakeGitHub) -> None:
+    outcome = sync_label(client(gh), "o/r", 7, None, CATEGORIES, "prtriage:", create=False)
+    assert outcome.label is None and not outcome.added and outcome.removed == ("prtriage:feature",)
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category"]
+    assert outcome.describe() == "no label for #7: the result is uncertain; removed 'prtriage:feature'"
+
+
+def test_uncertain_label_comes_and_goes_with_uncertainty(gh: FakeGitHub) -> None:
+    with pytest.raises(GitHubError, match="label 'needs-triage' does not exist"):
+        sync_label(client(gh), "o/r", 7, None, CATEGORIES, "prtriage:", False, uncertain_label="needs-triage")
+    outcome = sync_label(
+        client(gh), "o/r", 7, None, CATEGORIES, "prtriage:", True, uncertain_label="needs-triage"
+    )
+    assert outcome.created and outcome.label == "needs-triage"
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category", "needs-triage"]
+    # A confident result later: the category label goes on and the uncertain label comes off.
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, uncertain_label="needs-triage")
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category", "prtriage:fix"]
+
+
+def test_label_from_an_uncertain_result_adds_no_category_label(gh: FakeGitHub, tmp_path: Path) -> None:
+    proc = _label_cli(gh, tmp_path, {**_result(), "uncertain": True})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "no label for #7: the result is uncertain" in proc.stderr
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category"]
