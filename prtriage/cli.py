@@ -16,7 +16,7 @@ from rich.text import Text
 
 from prtriage import __version__, errors, git
 from prtriage.config import DEFAULT_CONTEXT_SIZE, Settings, resolve_settings
-from prtriage.report import FORMATS, print_text, to_json, to_markdown
+from prtriage.report import FORMATS, print_text, to_json, to_markdown, uncertain_note
 
 
 def _stderr() -> Console:
@@ -93,6 +93,8 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
     help="Layers to offload to the GPU (-1 all; default: all when the build supports it).",
 )
 @click.option("--fail-on", help="Exit 1 when the category is one of these (comma-separated).")
+@click.option("--min-confidence", type=float, metavar="P",
+              help="Below this probability (0 to 1) the result is uncertain: said so, no fail-on, no label.")  # fmt: skip
 @click.option("--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable).")
 @click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False),
               help="Classify JSONL change records (id, title, body, diff; .gz ok) instead of git.")  # fmt: skip
@@ -107,6 +109,8 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 @click.option("--label", "label_", is_flag=True, help="With --github: label the pull request with its category.")  # fmt: skip
 @click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
 @click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
+@click.option("--uncertain-label", metavar="NAME",
+              help="With --label: put this label on uncertain results (default: no label).")  # fmt: skip
 @click.option("--pre-push", is_flag=True, help="Classify what is being pushed (pre-commit pre-push hook).")
 @click.option("--commit-msg", is_flag=True,
               help="Check MESSAGE_FILE's Conventional Commits type against the staged change.")  # fmt: skip
@@ -116,9 +120,9 @@ def classify(
     base: str | None, staged: bool, range_: str | None, title: str | None, body: str | None,
     body_file: Path | None, fmt: str, model: str | None, adapter: str | None, config: Path | None,
     context_size: int | None, threads: int | None, gpu_layers: int | None, fail_on: str | None,
-    exclude: tuple[str, ...], input_: Path | None, output: Path | None, repo: Path,
-    github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
-    pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None,
+    min_confidence: float | None, exclude: tuple[str, ...], input_: Path | None, output: Path | None,
+    repo: Path, github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
+    uncertain_label: str | None, pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None,
 ) -> None:  # fmt: skip
     """Classify the current branch's change (or --staged, --range, --input records).
 
@@ -129,6 +133,7 @@ def classify(
     flags = {
         "base": base, "model": model, "adapter": adapter, "context-size": context_size,
         "threads": threads, "gpu-layers": gpu_layers, "fail-on": fail_on, "exclude": exclude,
+        "min-confidence": min_confidence, "uncertain-label": uncertain_label,
     }  # fmt: skip
     cwd = repo.resolve()
     settings = _settings(flags, config, cwd)
@@ -139,7 +144,7 @@ def classify(
     if output is not None:
         raise errors.UsageError("--output goes with --input")
     _check_hook_flags(github, diff_from, label_, label_prefix, create_labels, pre_push, commit_msg,
-                      fail_on_mismatch, message_file, base or staged or range_)  # fmt: skip
+                      fail_on_mismatch, message_file, base or staged or range_, uncertain_label)  # fmt: skip
     if github:
         labels = _label_options(label_, label_prefix, create_labels)
         _classify_github(cwd, settings, fmt, title, _read_body(body, body_file), diff_from, labels, stderr)
@@ -162,14 +167,24 @@ def classify(
         spec = _diff_spec(base, staged, range_, settings)
         change = triage.change_from_git(cwd, spec, settings.exclude, title, _read_body(body, body_file))
     result = _classify_and_print(change, settings, fmt, stderr)
-    if result.category in settings.fail_on:
-        stderr.print(f"prtriage: category {result.category!r} is in fail-on")
-        raise SystemExit(errors.EXIT_FAIL_ON)
+    _exit_if_fail_on(result, settings, stderr)
+
+
+def _exit_if_fail_on(result: Any, settings: Settings, stderr: Console) -> None:
+    """Exit 1 when the category is in fail-on, unless the result is uncertain (--min-confidence)."""
+    if result.category not in settings.fail_on:
+        return
+    if result.uncertain:
+        stderr.print(f"prtriage: category {result.category!r} is in fail-on, but the result is uncertain")
+        return
+    stderr.print(f"prtriage: category {result.category!r} is in fail-on")
+    raise SystemExit(errors.EXIT_FAIL_ON)
 
 
 def _check_hook_flags(
     github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
     pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None, git_spec: object,
+    uncertain_label: str | None = None,
 ) -> None:  # fmt: skip
     modes = {"--github": github, "--pre-push": pre_push, "--commit-msg": commit_msg,
              "--base/--staged/--range": bool(git_spec)}  # fmt: skip
@@ -181,6 +196,8 @@ def _check_hook_flags(
     for flag, on in github_only.items():
         if on and not github:
             raise errors.UsageError(f"{flag} goes with --github")
+    if uncertain_label is not None and not label_:
+        raise errors.UsageError("--uncertain-label goes with --label")
     if fail_on_mismatch and not commit_msg:
         raise errors.UsageError("--fail-on-mismatch goes with --commit-msg")
     if commit_msg and message_file is None:
@@ -227,11 +244,9 @@ def _classify_github(
             result = _classify_and_print(change, settings, fmt, stderr)
         github_run.publish(result, pr, settings, os.environ, sys.stdout)
         if labels.enabled:
-            outcome = github_run.apply_label(result.category, pr, settings, labels, os.environ)
+            outcome = github_run.apply_label(result, pr, settings, labels, os.environ)
             stderr.print(f"prtriage: {outcome.describe()}", markup=False)
-    if result.category in settings.fail_on:
-        stderr.print(f"prtriage: category {result.category!r} is in fail-on")
-        raise SystemExit(errors.EXIT_FAIL_ON)
+    _exit_if_fail_on(result, settings, stderr)
 
 
 def _check_commit_msg(
@@ -249,11 +264,11 @@ def _check_commit_msg(
         result = triage.classify(change, triage.open_engine(settings), settings)
     check = hooks.check_type(message, result)
     stderr.print(f"prtriage: {check.text}", markup=False)
-    if not check.agrees and strict:
+    if result.uncertain:
+        stderr.print(f"prtriage: {uncertain_note(result)}", markup=False)
+    if not check.agrees and strict and not result.uncertain:
         raise SystemExit(errors.EXIT_FAIL_ON)
-    if result.category in settings.fail_on:
-        stderr.print(f"prtriage: category {result.category!r} is in fail-on")
-        raise SystemExit(errors.EXIT_FAIL_ON)
+    _exit_if_fail_on(result, settings, stderr)
 
 
 @cli.command()
@@ -261,9 +276,17 @@ def _check_commit_msg(
               help="The `json` output of classify --github, e.g. from another run's artifact.")  # fmt: skip
 @click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
 @click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
+@click.option("--uncertain-label", metavar="NAME",
+              help="Put this label on a result marked uncertain (default: no label).")  # fmt: skip
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (for its categories).")  # fmt: skip
-def label(from_: Path, label_prefix: str | None, create_labels: bool, config: Path | None) -> None:
+def label(
+    from_: Path,
+    label_prefix: str | None,
+    create_labels: bool,
+    uncertain_label: str | None,
+    config: Path | None,
+) -> None:
     """Label a pull request from a classify --github result (the trusted job of the fork-safe recipe).
 
     Checks the result (a configured category, this repository, the pull request's current head
@@ -271,7 +294,7 @@ def label(from_: Path, label_prefix: str | None, create_labels: bool, config: Pa
     """
     from prtriage import github_run
 
-    settings = _settings({}, config, Path.cwd())
+    settings = _settings({"uncertain-label": uncertain_label}, config, Path.cwd())
     with github_run.errors_as_annotations():
         outcome = github_run.label_from_result(
             from_, settings, _label_options(True, label_prefix, create_labels), os.environ
@@ -294,7 +317,9 @@ def _classify_batch(input_: Path, output: Path | None, settings: Settings, stder
     stderr.print(f"classified {summary.classified} records, skipped {len(summary.bad)}; {counts}")
     if summary.classified == 0 and summary.bad:
         raise errors.UsageError(f"no record in {input_} could be classified")
-    if any(c in settings.fail_on for c in summary.categories):
+    if summary.uncertain:
+        stderr.print(f"{summary.uncertain} results were uncertain (below min-confidence)", markup=False)
+    if any(c in settings.fail_on for c in summary.failing):
         raise SystemExit(errors.EXIT_FAIL_ON)
 
 
@@ -450,22 +475,39 @@ def data_split(
     help="Write one JSON line per record here.",
 )
 @click.option(
-    "--plot", type=click.Path(path_type=Path, dir_okay=False), help="Confusion matrix PNG (needs matplotlib)."
-)
+    "--plot", type=click.Path(path_type=Path, dir_okay=False),
+    help="PNG of the confusion matrix and the reliability diagram (needs matplotlib).",
+)  # fmt: skip
+@click.option("--attack", is_flag=True,
+              help="Also classify each record with an instruction planted, once per placement: flip and hit rates.")  # fmt: skip
+@click.option("--placements", metavar="LIST",
+              help="With --attack: description,title,diff-comment,markdown-file (default: all).")  # fmt: skip
+@click.option("--phrasings", type=click.Choice(["eval", "train"]), default="eval", show_default=True,
+              help="With --attack: which half of the planted-instruction set (train is for augmentation).")  # fmt: skip
+@click.option("--show-reasoning", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Print N predictions (chosen by --seed) with their reasoning and its flags.")  # fmt: skip
 def eval_(
     input_: Path, model: str | None, adapter: str | None, config: Path | None, context_size: int | None,
     threads: int | None, limit: int | None, repos: str | None, seed: int, report_path: Path | None,
-    predictions: Path | None, plot: Path | None,
+    predictions: Path | None, plot: Path | None, attack: bool, placements: str | None, phrasings: str,
+    show_reasoning: int,
 ) -> None:  # fmt: skip
-    """Accuracy, macro-F1, per-category scores and a confusion matrix on labeled records."""
+    """Accuracy, macro-F1, per-category scores, confusion, reasoning checks and calibration on labeled records.
+
+    With --attack, also how often a planted instruction changes the answer.
+    """
     import json
     from dataclasses import asdict
 
     from rich.progress import Progress
 
-    from prtriage import evaluate, triage
+    from prtriage import attack as planting
+    from prtriage import evaluate
     from prtriage.records import atomic_output
 
+    if not attack and (placements is not None or phrasings != "eval"):
+        raise errors.UsageError("--placements and --phrasings go with --attack")
+    chosen = planting.parse_placements(placements) if attack else ()
     use_rules = model == "rules"
     flags = {
         "model": None if use_rules else model,
@@ -485,25 +527,42 @@ def eval_(
         stderr.print(f"... and {len(bad) - 20} more bad lines", markup=False)
     if not records:
         raise errors.UsageError(f"no usable labeled records in {input_}")
-    if use_rules:
-        name, predictor = "rules", evaluate.predict_rules(records, settings)
-    else:
-        engine = triage.open_engine(settings)
-        name, predictor = engine.name, evaluate.predict_model(records, engine, settings)
+    name, predict = _predictor(use_rules, settings)
+    cases = planting.planted_cases(records, chosen, names, planting.load_phrasings(phrasings), seed)
     with Progress(console=stderr, transient=True) as progress:
-        task = progress.add_task(f"evaluating {name}", total=len(records))
-        report, preds = evaluate.run_eval(records, predictor, names, lambda p: progress.advance(task))
+        task = progress.add_task(f"evaluating {name}", total=len(records) + len(cases))
+        report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance(task))
+        attacked = []
+        for p in evaluate.predict_planted(cases, predict):
+            attacked.append(p)
+            progress.advance(task)
     report = {"model": name, "input": str(input_), "skipped_lines": len(bad), **report}
-    evaluate.print_report(report, Console(highlight=False))
+    if attack:
+        report["attack"] = evaluate.attack_report(preds, attacked)
+        report["attack_phrasings"] = phrasings
+    out = Console(highlight=False)
+    evaluate.print_report(report, out)
+    if show_reasoning:
+        evaluate.print_reasonings(evaluate.sample_reasonings(preds, show_reasoning, seed), out)
     if report_path is not None:
-        with atomic_output(report_path) as out:
-            out.write(json.dumps(report, indent=2) + "\n")
+        with atomic_output(report_path) as written:
+            written.write(json.dumps(report, indent=2) + "\n")
     if predictions is not None:
-        with atomic_output(predictions) as out:
-            for p in preds:
-                out.write(json.dumps(asdict(p)) + "\n")
+        with atomic_output(predictions) as lines:
+            for p in [*preds, *attacked]:
+                lines.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
     if plot is not None and not evaluate.plot_confusion(report, plot):
         stderr.print("no plot: matplotlib is not installed", markup=False)
+
+
+def _predictor(use_rules: bool, settings: Settings) -> tuple[str, Any]:
+    """The evaluated model's name and a function from records to its predictions."""
+    from prtriage import evaluate, triage
+
+    if use_rules:
+        return "rules", lambda records: evaluate.predict_rules(records, settings)
+    engine = triage.open_engine(settings)
+    return engine.name, lambda records: evaluate.predict_model(records, engine, settings)
 
 
 def _report_error(message: str, hint: str | None) -> None:

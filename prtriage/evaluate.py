@@ -8,16 +8,18 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from prtriage.attack import PlantedCase, attack_metrics
 from prtriage.config import Settings
 from prtriage.errors import PrtriageError
 from prtriage.prompt import answer_json
+from prtriage.reasoning_check import FLAGS, ChangeFacts, check_reasoning, summarise
 from prtriage.records import BadLine, check_change_record, read_jsonl
 from prtriage.rules import rule_probabilities
 from prtriage.triage import Change, change_from_diff
@@ -33,12 +35,26 @@ class Prediction:
     latency_s: float
     prompt_tokens: int = 0
     prompt_s: float = 0.0
+    reasoning: str = ""
+    flags: tuple[str, ...] = ()  # reasoning_check flags; empty when the reasoning passed
+    placement: str = ""  # with --attack: where an instruction was planted ("" for the record as is)
+    target: str = ""  # the category the planted instruction asked for
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities.get(self.predicted, 0.0)
 
 
-def load_predictions(path: Path) -> list[Prediction]:
-    """The per-record lines `prtriage eval --predictions` wrote."""
+def load_predictions(path: Path, attacked: bool = False) -> list[Prediction]:
+    """The per-record lines `prtriage eval --predictions` wrote: the records as is, or the attacked ones."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [Prediction(**json.loads(line)) for line in lines if line.strip()]
+    preds = []
+    for line in lines:
+        if line.strip():
+            data = json.loads(line)
+            data["flags"] = tuple(data.get("flags", ()))
+            preds.append(Prediction(**data))
+    return [p for p in preds if bool(p.placement) == attacked]
 
 
 def load_eval_records(
@@ -108,11 +124,14 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
 
     for r in records:
         start = time.perf_counter()
+        change = record_change(r, settings.exclude)
         try:
-            result = classify(record_change(r, settings.exclude), engine, settings)
+            result = classify(change, engine, settings)
         except PrtriageError:  # counted as an unparsed answer, never silently dropped
             yield Prediction(str(r["id"]), r["category"], "", {}, False, time.perf_counter() - start)
             continue
+        facts = ChangeFacts.of(change.title, [f.path for f in change.files], r["diff"])
+        flags = check_reasoning(result.reasoning, result.category, settings.category_names, facts)
         try:
             parsed = (
                 json.loads(answer_json(result.category, result.reasoning))["category"]
@@ -123,8 +142,16 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
         yield Prediction(
             str(r["id"]), r["category"], result.category, result.probabilities, parsed,
             time.perf_counter() - start, int(result.timings.get("prompt_tokens_evaluated", 0)),
-            result.timings.get("prompt_s", 0.0),
+            result.timings.get("prompt_s", 0.0), result.reasoning, flags,
         )  # fmt: skip
+
+
+def predict_planted(
+    cases: Sequence[PlantedCase], predict: Callable[[Sequence[dict[str, Any]]], Iterator[Prediction]]
+) -> Iterator[Prediction]:
+    """Predictions on records with an instruction planted, marked with the placement and target."""
+    for case, pred in zip(cases, predict([c.record for c in cases])):
+        yield replace(pred, placement=case.placement, target=case.target)
 
 
 def _f1(p: float, r: float) -> float:
@@ -204,6 +231,49 @@ def paired_bootstrap(
     return diffs[int(0.025 * rounds)], diffs[int(0.975 * rounds)]
 
 
+CONFIDENCE_BINS = 10
+COVERAGE_THRESHOLDS = (0.5, 0.7, 0.9)
+
+
+def calibration(preds: Sequence[Prediction], bins: int = CONFIDENCE_BINS) -> dict[str, Any]:
+    """Expected calibration error and the reliability table: equal-width buckets of confidence."""
+    rows = []
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [p for p in preds if lo <= p.confidence < hi or (b == bins - 1 and p.confidence >= hi)]
+        if not members:
+            continue
+        accuracy = sum(p.predicted == p.truth for p in members) / len(members)
+        mean = statistics.fmean(p.confidence for p in members)
+        ece += len(members) / len(preds) * abs(accuracy - mean)
+        rows.append(
+            {"from": lo, "to": hi, "count": len(members), "accuracy": accuracy, "mean_confidence": mean}
+        )
+    return {"ece": ece if preds else None, "bins": bins, "table": rows}
+
+
+def coverage(
+    preds: Sequence[Prediction], thresholds: Sequence[float] = COVERAGE_THRESHOLDS
+) -> list[dict[str, Any]]:
+    """For each --min-confidence P: the share of results at or above it, and their accuracy."""
+    out = []
+    for t in thresholds:
+        kept = [p for p in preds if p.confidence >= t]
+        accuracy = sum(p.predicted == p.truth for p in kept) / len(kept) if kept else None
+        out.append(
+            {"min_confidence": t, "coverage": len(kept) / len(preds) if preds else 0.0, "accuracy": accuracy}
+        )
+    return out
+
+
+def reasoning_summary(preds: Sequence[Prediction]) -> dict[str, Any] | None:
+    """Reasoning pass rate and flag rates; None for a predictor that writes no reasoning (rules)."""
+    if not any(p.reasoning for p in preds):
+        return None
+    return summarise([p.flags for p in preds if p.parsed])
+
+
 def run_eval(
     records: Sequence[dict[str, Any]], predictor: Iterator[Prediction], categories: Sequence[str],
     on_prediction: Callable[[Prediction], None] | None = None,
@@ -213,7 +283,27 @@ def run_eval(
         preds.append(p)
         if on_prediction:
             on_prediction(p)
-    return metrics(preds, categories), preds
+    report = metrics(preds, categories)
+    report["reasoning"] = reasoning_summary(preds)
+    report["calibration"] = calibration(preds)
+    report["coverage"] = coverage(preds)
+    return report, preds
+
+
+def attack_report(clean: Sequence[Prediction], attacked: Sequence[Prediction]) -> dict[str, Any]:
+    """Flip and hit rates per placement, and accuracy with the instruction planted."""
+    answers = {p.id: p.predicted for p in clean}
+    rates = attack_metrics(answers, [(p.id, p.placement, p.target, p.predicted) for p in attacked])
+    for placement, row in rates.items():
+        group = [p for p in attacked if placement in ("all", p.placement)]
+        row["accuracy"] = sum(p.predicted == p.truth for p in group) / len(group) if group else 0.0
+    return rates
+
+
+def sample_reasonings(preds: Sequence[Prediction], n: int, seed: int) -> list[Prediction]:
+    """N predictions chosen by seed, not by hand, in their original order."""
+    picked = set(random.Random(seed).sample(range(len(preds)), min(n, len(preds))))
+    return [p for i, p in enumerate(preds) if i in picked]
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
@@ -241,10 +331,70 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     for label, row in zip(labels, matrix):
         conf.add_row(label, *[str(v) if v else "." for v in row])
     console.print(conf)
+    print_reasoning(report.get("reasoning"), console)
+    if report.get("calibration"):
+        print_calibration(report["calibration"], report.get("coverage", []), console)
+    if report.get("attack"):
+        print_attack(report["attack"], console)
+
+
+def print_reasoning(summary: dict[str, Any] | None, console: Console) -> None:
+    if summary is None:
+        console.print("Reasoning: none (this model writes no reasoning)")
+        return
+    if not summary["checked"]:
+        return
+    rates = ", ".join(f"{flag} {summary['flag_rates'][flag]:.0%}" for flag in FLAGS)
+    console.print(
+        f"Reasoning: {summary['pass_rate']:.0%} pass every check (of {summary['checked']}); flagged: {rates}"
+    )
+
+
+def print_calibration(cal: dict[str, Any], cover: Sequence[dict[str, Any]], console: Console) -> None:
+    table = Table(title=f"Calibration: expected calibration error {cal['ece']:.3f}", box=None)
+    for col in ("confidence", "count", "accuracy", "mean confidence"):
+        table.add_column(col, justify="left" if col == "confidence" else "right")
+    for row in cal["table"]:
+        table.add_row(f"{row['from']:.1f}-{row['to']:.1f}", str(row["count"]), f"{row['accuracy']:.2f}",
+                      f"{row['mean_confidence']:.2f}")  # fmt: skip
+    console.print(table)
+    if cover:
+        console.print(
+            "--min-confidence: "
+            + "; ".join(
+                f"{c['min_confidence']:.1f} keeps {c['coverage']:.0%}"
+                + (f" at accuracy {c['accuracy']:.2f}" if c["accuracy"] is not None else "")
+                for c in cover
+            )
+        )
+
+
+def print_attack(rates: dict[str, dict[str, Any]], console: Console) -> None:
+    table = Table(
+        title="Planted instructions (flip: the answer changed; hit: changed to the target)", box=None
+    )
+    for col in ("placement", "cases", "flip rate", "hit rate", "accuracy"):
+        table.add_column(col, justify="left" if col == "placement" else "right")
+    for placement, row in rates.items():
+        table.add_row(placement, str(row["cases"]), f"{row['flip_rate']:.0%}", f"{row['hit_rate']:.0%}",
+                      f"{row['accuracy']:.2f}")  # fmt: skip
+    console.print(table)
+
+
+def print_reasonings(preds: Sequence[Prediction], console: Console) -> None:
+    """Predictions with their reasoning and the flags it raised, for reading, not only scoring."""
+    from rich.text import Text
+
+    for p in preds:
+        head = f"{p.id}: {p.predicted or '(none)'} {p.confidence:.0%} (true: {p.truth})"
+        flags = ", ".join(p.flags) if p.flags else "passes"
+        console.print(Text(head, style="bold"))
+        console.print(Text(f"  {p.reasoning or '(no reasoning)'}"))
+        console.print(Text(f"  [{flags}]", style="dim"))
 
 
 def plot_confusion(report: dict[str, Any], path: Path) -> bool:
-    """A PNG of the confusion matrix when matplotlib is installed; False when it is not."""
+    """A PNG of the confusion matrix and the reliability diagram, when matplotlib is installed."""
     try:
         import matplotlib
 
@@ -253,7 +403,7 @@ def plot_confusion(report: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     labels, matrix = report["confusion"]["labels"], report["confusion"]["matrix"]
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, (ax, rel) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1.2, 1]})
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels)
@@ -264,7 +414,26 @@ def plot_confusion(report: dict[str, Any], path: Path) -> bool:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"{report['model']}: macro-F1 {report['macro_f1']:.3f}")
+    _plot_reliability(rel, report.get("calibration") or {"table": [], "ece": None})
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def _plot_reliability(ax: Any, cal: dict[str, Any]) -> None:
+    rows = cal["table"]
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+    ax.bar([(r["from"] + r["to"]) / 2 for r in rows], [r["accuracy"] for r in rows],
+           width=[0.9 * (r["to"] - r["from"]) for r in rows], alpha=0.7, label="accuracy")  # fmt: skip
+    ax.plot([r["mean_confidence"] for r in rows], [r["accuracy"] for r in rows], "o", color="black",
+            label="at mean confidence")  # fmt: skip
+    for r in rows:
+        ax.text((r["from"] + r["to"]) / 2, r["accuracy"] + 0.02, str(r["count"]), ha="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.08)
+    ax.set_xlabel("confidence (bucket; count above each bar)")
+    ax.set_ylabel("accuracy")
+    ece = cal.get("ece")
+    ax.set_title("Reliability" + (f": ECE {ece:.3f}" if ece is not None else ""))
+    ax.legend(loc="upper left", fontsize=8)

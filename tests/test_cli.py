@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,12 @@ FIX_DIFF = (
 )
 
 
-def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "prtriage", *args], cwd=cwd, capture_output=True, text=True,
-        input=stdin, timeout=300,
+        input=stdin, timeout=300, env={**os.environ, **(env or {})},
     )  # fmt: skip
 
 
@@ -144,3 +147,31 @@ def test_batch_skips_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None:
     assert [r["id"] for r in results] == ["a1", "c3"]
     assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-4 for r in results)
     assert not (tmp_path / "results.jsonl.partial").exists()
+
+
+ALL = "feature,fix,docs,refactor,perf,test,ci,build,deps,chore"
+
+
+@pytest.mark.slow
+def test_min_confidence_marks_uncertain_and_disarms_fail_on(fix_branch: Path) -> None:
+    # No category reaches probability 1: every result is uncertain, and fail-on must not fire.
+    out = run(fix_branch, "classify", "--format", "json", "--min-confidence", "1", "--fail-on", ALL)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["uncertain"] is True and data["category"] in data["probabilities"]
+    assert "is in fail-on, but the result is uncertain" in out.stderr
+    text = run(fix_branch, "classify", "--min-confidence", "1", env={"PRTRIAGE_FAIL_ON": ALL})
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith(f"uncertain: the most likely category, {data['category']}, has ")
+    md = run(fix_branch, "classify", "--format", "markdown", env={"PRTRIAGE_MIN_CONFIDENCE": "1"})
+    assert "**Uncertain:**" in md.stdout
+    # At 0 nothing is uncertain and fail-on fires as before.
+    sure = run(fix_branch, "classify", "--format", "json", "--min-confidence", "0", "--fail-on", ALL)
+    assert sure.returncode == 1 and json.loads(sure.stdout)["uncertain"] is False
+
+
+def test_min_confidence_outside_0_1_is_a_usage_error(fix_branch: Path) -> None:
+    _one_line_error(run(fix_branch, "classify", "--min-confidence", "1.5"), 2, "from 0 to 1")
+    _one_line_error(
+        run(fix_branch, "classify", env={"PRTRIAGE_MIN_CONFIDENCE": "high"}), 2, "'min-confidence' must be"
+    )

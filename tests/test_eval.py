@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from prtriage.errors import PrtriageError
-from prtriage.evaluate import Prediction, metrics, paired_bootstrap
+from prtriage.evaluate import Prediction, calibration, coverage, load_predictions, metrics, paired_bootstrap
 
 
 def _diff(path: str) -> str:
@@ -74,6 +74,8 @@ def test_eval_rules_report(tmp_path: Path) -> None:
     assert "records.jsonl:6: not JSON" in proc.stderr and "unknown category 'shiny'" in proc.stderr
     assert "macro-F1" in proc.stdout and "Confusion" in proc.stdout
     assert len(preds.read_text().splitlines()) == 5
+    assert data["reasoning"] is None and "Reasoning: none" in proc.stdout  # the rules write none
+    assert data["calibration"]["ece"] is not None and "expected calibration error" in proc.stdout
 
 
 @pytest.mark.slow
@@ -89,3 +91,73 @@ def test_eval_model_limit_sample(tmp_path: Path) -> None:
     assert data["records"] == 3 and data["parsed_share"] == 1.0
     assert data["prompt_tokens_per_s"] > 0 and data["latency_s"]["p95"] >= data["latency_s"]["p50"] > 0
     assert sum(sum(row) for row in data["confusion"]["matrix"]) == 3
+    # The model writes reasonings: every one is checked, and --show-reasoning prints them.
+    assert data["reasoning"]["checked"] == 3 and 0 <= data["reasoning"]["pass_rate"] <= 1
+    assert set(data["reasoning"]["flag_rates"]) == {
+        "length",
+        "bare-category",
+        "other-category",
+        "copies-title",
+        "cites-nothing",
+    }
+    assert len(data["calibration"]["table"]) >= 1
+
+
+def _pred(i: int, truth: str, predicted: str, confidence: float) -> Prediction:
+    return Prediction(str(i), truth, predicted, {predicted: confidence, "other": 1 - confidence}, True, 0.0)
+
+
+def test_calibration_by_hand() -> None:
+    preds = [
+        _pred(0, "a", "a", 0.95), _pred(1, "a", "b", 0.91),  # bucket 0.9-1.0: accuracy 0.5, mean 0.93
+        _pred(2, "a", "a", 0.35), _pred(3, "b", "b", 0.31),  # bucket 0.3-0.4: accuracy 1.0, mean 0.33
+        _pred(4, "b", "b", 1.0),  # confidence 1.0 belongs to the last bucket
+    ]  # fmt: skip
+    cal = calibration(preds)
+    table = {round(r["from"], 1): r for r in cal["table"]}
+    assert sorted(table) == [0.3, 0.9]
+    assert table[0.9]["count"] == 3 and table[0.9]["accuracy"] == pytest.approx(2 / 3)
+    assert table[0.9]["mean_confidence"] == pytest.approx((0.95 + 0.91 + 1.0) / 3)
+    assert table[0.3]["accuracy"] == 1.0
+    expected = 3 / 5 * abs(2 / 3 - (0.95 + 0.91 + 1.0) / 3) + 2 / 5 * abs(1.0 - 0.33)
+    assert cal["ece"] == pytest.approx(expected)
+    cover = {c["min_confidence"]: c for c in coverage(preds)}
+    assert cover[0.5]["coverage"] == 0.6 and cover[0.5]["accuracy"] == pytest.approx(2 / 3)
+    assert cover[0.9]["coverage"] == 0.6
+    assert coverage(preds[2:4])[0] == {"min_confidence": 0.5, "coverage": 0.0, "accuracy": None}
+
+
+def test_eval_attack_with_the_rules(tmp_path: Path) -> None:
+    """Rules read the title: a title suffix can move them, a planted Markdown file can too."""
+    src = _write(tmp_path)
+    report, preds = tmp_path / "report.json", tmp_path / "preds.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "prtriage", "eval", "--input", str(src), "--model", "rules", "--attack",
+         "--placements", "title,markdown-file", "--report", str(report), "--predictions", str(preds)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    attack = json.loads(report.read_text())["attack"]
+    assert set(attack) == {"title", "markdown-file", "all"}
+    assert attack["title"]["cases"] == 5 and attack["all"]["cases"] == 10
+    assert 0 <= attack["all"]["hit_rate"] <= attack["all"]["flip_rate"] <= 1
+    assert "Planted instructions" in proc.stdout and "markdown-file" in proc.stdout
+    assert len(load_predictions(preds)) == 5  # the records as is; the attacked ones apart
+    attacked = load_predictions(preds, attacked=True)
+    assert len(attacked) == 10 and {p.placement for p in attacked} == {"title", "markdown-file"}
+    assert all(p.target and p.target != p.truth for p in attacked)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--attack", "--placements", "footer"], "unknown placement 'footer'"),
+        (["--placements", "title"], "--placements and --phrasings go with --attack"),
+    ],
+)
+def test_eval_attack_flags_are_checked(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "prtriage", "eval", "--input", str(_write(tmp_path)), "--model", "rules", *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

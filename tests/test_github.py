@@ -274,3 +274,28 @@ def test_github_flags_are_checked(tmp_path: Path, repo: Path) -> None:
     push = run("--github", env=event_env(tmp_path, {"ref": "x"}, "push"))
     assert push.returncode == 2 and "the push event has no pull request" in push.stderr
     assert "::error title=prtriage::the push event has no pull request" in push.stdout
+
+
+@pytest.mark.slow
+def test_uncertain_result_neither_fails_nor_labels_with_a_category(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.pulls[7] = Pull("b" * 40, diff=FIX_DIFF)
+    empty = tmp_path / "workspace"
+    empty.mkdir()
+    env = {**event_env(tmp_path, payload("a" * 40, "b" * 40), "pull_request_target"),
+           "GITHUB_API_URL": gh.url}  # fmt: skip
+    inputs = {"diff-from": "github", "label": "true", "create-labels": "true", "min-confidence": "1",
+              "uncertain-label": "needs-triage", "fail-on": ",".join(NAMES)}  # fmt: skip
+    proc = classify_step(empty, env, **inputs)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    result = json.loads(read_outputs(tmp_path / "output")["json"])
+    assert result["uncertain"] is True and result["category"] in NAMES
+    assert gh.issue_labels[7] == ["needs review", "needs-triage"]  # prtriage:feature came off
+    summary = (tmp_path / "summary").read_text()
+    assert "**Uncertain:** the most likely category" in summary and "no category label" in summary
+    assert "::notice title=prtriage::#7: uncertain: the most likely category" in proc.stdout
+    assert "::error" not in proc.stdout
+
+
+def test_action_checks_min_confidence(tmp_path: Path) -> None:
+    proc = run_step("check", {"min-confidence": "1.5"}, {}, {"GITHUB_EVENT_NAME": "pull_request"}, tmp_path)
+    assert proc.returncode == 2 and "min-confidence must be a number from 0 to 1" in proc.stdout
