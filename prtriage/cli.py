@@ -492,9 +492,10 @@ def eval_(
     predictions: Path | None, plot: Path | None, attack: bool, placements: str | None, phrasings: str,
     show_reasoning: int,
 ) -> None:  # fmt: skip
-    """Accuracy, macro-F1, per-category scores, confusion, reasoning checks and calibration on labeled records.
+    """Score a model on labeled records: F1, confusion, reasoning checks, calibration.
 
-    With --attack, also how often a planted instruction changes the answer.
+    Accuracy, macro-F1 and per-category scores, the confusion matrix, the reasoning pass rate,
+    expected calibration error; with --attack, how often a planted instruction changes the answer.
     """
     import json
     from dataclasses import asdict

@@ -78,6 +78,21 @@ def test_eval_rules_report(tmp_path: Path) -> None:
     assert data["calibration"]["ece"] is not None and "expected calibration error" in proc.stdout
 
 
+def test_eval_plot_draws_confusion_and_reliability(tmp_path: Path) -> None:
+    plot = tmp_path / "eval.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "prtriage", "eval", "--input", str(_write(tmp_path)), "--model", "rules",
+         "--plot", str(plot)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    height, width = matplotlib.image.imread(plot).shape[:2]
+    assert width > 1.8 * height  # two panels side by side: confusion and reliability
+
+
 @pytest.mark.slow
 def test_eval_model_limit_sample(tmp_path: Path) -> None:
     src = _write(tmp_path)
