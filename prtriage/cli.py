@@ -450,6 +450,33 @@ def data_split(
     stderr.print(f"train {len(records) - n_test}, test {n_test}, skipped {len(bad)}", markup=False)
 
 
+@data.command("teach")
+@click.argument("input_", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=False))
+@_output_option
+@click.option("--title-dropout", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of records shown without title and description (the reasoning stays).")  # fmt: skip
+@click.option("--planted", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of records with an instruction planted from the train phrasings (label unchanged).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+def data_teach(input_: Path, output: Path | None, title_dropout: float, planted: float, seed: int) -> None:
+    """Training records with a grounded `reasoning`, title dropout and planted instructions."""
+    from prtriage.attack import load_phrasings
+    from prtriage.evaluate import load_eval_records
+    from prtriage.teacher import AugmentOptions, augment
+
+    settings = resolve_settings({})
+    bad: list[Any] = []
+    records = load_eval_records(input_, settings.category_names, bad, None, seed)
+    if not records:
+        raise errors.UsageError(f"no usable labeled records in {input_}")
+    options = AugmentOptions(title_dropout, planted, seed)
+    _write_jsonl(augment(records, settings.category_names, load_phrasings("train"), options), output)
+    stderr = _stderr()
+    for b in bad[:20]:
+        stderr.print(f"skipped {b}", markup=False)
+    stderr.print(f"wrote {len(records)} records, skipped {len(bad)}", markup=False)
+
+
 @cli.command("eval")
 @click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Labeled records (id, title, body, diff, category; .gz ok).")  # fmt: skip
