@@ -175,3 +175,17 @@ def test_min_confidence_outside_0_1_is_a_usage_error(fix_branch: Path) -> None:
     _one_line_error(
         run(fix_branch, "classify", env={"PRTRIAGE_MIN_CONFIDENCE": "high"}), 2, "'min-confidence' must be"
     )
+
+
+@pytest.mark.slow
+def test_batch_uncertain_results_do_not_fail(tmp_path: Path) -> None:
+    record = {"id": "a1", "title": "Avoid crash on zero", "diff": FIX_DIFF, "category": "fix"}
+    src = tmp_path / "changes.jsonl"
+    src.write_text(json.dumps(record) + "\n")
+    out = tmp_path / "results.jsonl"
+    proc = run(tmp_path, "classify", "--input", str(src), "--output", str(out), "--fail-on", ALL,
+               "--min-confidence", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["uncertain"] is True
+    assert "1 results were uncertain (below min-confidence)" in proc.stderr
+    assert run(tmp_path, "classify", "--input", str(src), "--output", str(out), "--fail-on", ALL).returncode == 1
