@@ -93,6 +93,8 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
     help="Layers to offload to the GPU (-1 all; default: all when the build supports it).",
 )
 @click.option("--fail-on", help="Exit 1 when the category is one of these (comma-separated).")
+@click.option("--scorer", type=click.Choice(["llm", "fused"]),
+              help="llm: the model's category scores; fused: mixed with a lexical model's [llm].")  # fmt: skip
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability (0 to 1) the result is uncertain: said so, no fail-on, no label.")  # fmt: skip
 @click.option("--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable).")
@@ -120,7 +122,7 @@ def classify(
     base: str | None, staged: bool, range_: str | None, title: str | None, body: str | None,
     body_file: Path | None, fmt: str, model: str | None, adapter: str | None, config: Path | None,
     context_size: int | None, threads: int | None, gpu_layers: int | None, fail_on: str | None,
-    min_confidence: float | None, exclude: tuple[str, ...], input_: Path | None, output: Path | None,
+    scorer: str | None, min_confidence: float | None, exclude: tuple[str, ...], input_: Path | None, output: Path | None,
     repo: Path, github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
     uncertain_label: str | None, pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None,
 ) -> None:  # fmt: skip
@@ -133,7 +135,7 @@ def classify(
     flags = {
         "base": base, "model": model, "adapter": adapter, "context-size": context_size,
         "threads": threads, "gpu-layers": gpu_layers, "fail-on": fail_on, "exclude": exclude,
-        "min-confidence": min_confidence, "uncertain-label": uncertain_label,
+        "min-confidence": min_confidence, "uncertain-label": uncertain_label, "scorer": scorer,
     }  # fmt: skip
     cwd = repo.resolve()
     settings = _settings(flags, config, cwd)
@@ -485,6 +487,7 @@ def data_teach(input_: Path, output: Path | None, title_dropout: float, planted:
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--context-size", type=int)
 @click.option("--threads", type=int)
+@click.option("--scorer", type=click.Choice(["llm", "fused"]), help="As for classify [llm].")
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Evaluate a seeded sample of N records, balanced by category."
 )
@@ -515,7 +518,7 @@ def data_teach(input_: Path, output: Path | None, title_dropout: float, planted:
               help="Print N predictions (chosen by --seed) with their reasoning and its flags.")  # fmt: skip
 def eval_(
     input_: Path, model: str | None, adapter: str | None, config: Path | None, context_size: int | None,
-    threads: int | None, limit: int | None, repos: str | None, seed: int, report_path: Path | None,
+    threads: int | None, scorer: str | None, limit: int | None, repos: str | None, seed: int, report_path: Path | None,
     predictions: Path | None, plot: Path | None, attack: bool, placements: str | None, phrasings: str,
     show_reasoning: int,
 ) -> None:  # fmt: skip
@@ -542,6 +545,7 @@ def eval_(
         "adapter": adapter,
         "context-size": context_size,
         "threads": threads,
+        "scorer": scorer,
     }
     settings = _settings(flags, config, Path.cwd())
     names = settings.category_names
@@ -590,7 +594,8 @@ def _predictor(use_rules: bool, settings: Settings) -> tuple[str, Any]:
     if use_rules:
         return "rules", lambda records: evaluate.predict_rules(records, settings)
     engine = triage.open_engine(settings)
-    return engine.name, lambda records: evaluate.predict_model(records, engine, settings)
+    name = engine.name + (" + lexical (fused)" if settings.scorer == "fused" else "")
+    return name, lambda records: evaluate.predict_model(records, engine, settings)
 
 
 def _report_error(message: str, hint: str | None) -> None:

@@ -33,6 +33,8 @@ class Settings:
     # Below this probability a result is uncertain: reported as such, never fails or labels.
     min_confidence: float | None = None
     uncertain_label: str | None = None  # with --label: put on uncertain results (off by default)
+    scorer: str = "llm"  # "fused": the LLM's category scores mixed with a lexical model's
+    lexical: str | None = None  # the fused scorer's lexical model (.npz); None: the shipped one
     config_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -71,6 +73,15 @@ def _as_probability(key: str, value: Any, source: str) -> float:
     return float(value)
 
 
+def _as_choice(*choices: str) -> Callable[[str, Any, str], str]:
+    def convert(key: str, value: Any, source: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{source}: '{key}' must be one of {', '.join(choices)}, not {value!r}")
+        return str(value)
+
+    return convert
+
+
 def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
     if isinstance(value, str):  # environment variables and flags: comma-separated
         value = [v.strip() for v in value.split(",") if v.strip()]
@@ -92,8 +103,10 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "reasoning-tokens": ("reasoning_tokens", _as_int(0, 512)),
     "min-confidence": ("min_confidence", _as_probability),
     "uncertain-label": ("uncertain_label", _as_str),
+    "scorer": ("scorer", _as_choice("llm", "fused")),
+    "lexical": ("lexical", _as_str),
 }
-_PATH_KEYS = ("model", "adapter")
+_PATH_KEYS = ("model", "adapter", "lexical")
 KNOWN_KEYS = ("categories", *_KEYS)
 
 

@@ -67,7 +67,7 @@ def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine 
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
+def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     """Write to `path.partial`, renamed to `path` only when the block succeeds.
 
     An interrupted run leaves its finished lines in the .partial file and never a half-written
@@ -75,7 +75,7 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
     """
     partial = path.with_name(path.name + ".partial")
     try:
-        f = partial.open("w", encoding="utf-8")
+        f = partial.open("wb") if binary else partial.open("w", encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write {partial}: {e.strerror}") from None
     with f:

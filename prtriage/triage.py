@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prtriage import git
+from prtriage import git, lexical
 from prtriage.budget import Budgeted, FileEntry, fit_change
 from prtriage.config import Settings
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
@@ -43,6 +45,7 @@ class Result:
     source: str
     timings: dict[str, float] = field(default_factory=dict)
     min_confidence: float | None = None  # the threshold it was judged against, when one is set
+    scorer: str = "llm"
 
     @property
     def uncertain(self) -> bool:
@@ -55,6 +58,7 @@ class Result:
             "confidence": round(self.confidence, 6),
             "uncertain": self.uncertain,
             "min_confidence": self.min_confidence,
+            "scorer": self.scorer,
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "reasoning": self.reasoning,
             "files": [f.to_json() for f in self.files],
@@ -113,6 +117,23 @@ def budget(change: Change, engine: Engine, settings: Settings) -> Budgeted:
     )  # fmt: skip
 
 
+@functools.cache
+def _lexical_model(path: str | None) -> lexical.LexicalModel:
+    return lexical.LexicalModel.load(Path(path) if path else lexical.DEFAULT_LEXICAL)
+
+
+def fused_probabilities(
+    change: Change, names: Sequence[str], probs: Sequence[float], path: str | None
+) -> list[float]:
+    """The LLM's category probabilities mixed with the lexical model's (--scorer fused)."""
+    model = _lexical_model(path)
+    lexical.check_categories(model, names)
+    lex = model.log_probabilities(change.title, change.body, change.files)
+    llm = {n: math.log(max(p, 1e-12)) for n, p in zip(names, probs)}
+    mixed = lexical.fuse(llm, lex, model.weight)
+    return [mixed[n] for n in names]
+
+
 def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     """Score every category after the prompt; the most likely one gets a reasoning."""
     start = time.perf_counter()
@@ -121,6 +142,8 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     names = settings.category_names
     candidates = [engine.tokenize(category_segment(n).text, False) for n in names]
     probs = probabilities(engine.score(fitted.ids, candidates, fitted.shared_prefix))
+    if settings.scorer == "fused":
+        probs = fused_probabilities(change, names, probs, settings.lexical)
     best = max(range(len(names)), key=lambda i: probs[i])
     prefix = engine.tokenize(reasoning_prefix_segment().text, False)
     answer_start = [*fitted.ids, *candidates[best], *prefix]
@@ -141,4 +164,5 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         source=change.source,
         timings=timings,
         min_confidence=settings.min_confidence,
+        scorer=settings.scorer,
     )

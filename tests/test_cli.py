@@ -188,4 +188,6 @@ def test_batch_uncertain_results_do_not_fail(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["uncertain"] is True
     assert "1 results were uncertain (below min-confidence)" in proc.stderr
-    assert run(tmp_path, "classify", "--input", str(src), "--output", str(out), "--fail-on", ALL).returncode == 1
+    assert (
+        run(tmp_path, "classify", "--input", str(src), "--output", str(out), "--fail-on", ALL).returncode == 1
+    )

@@ -235,3 +235,64 @@ def verify(
     console.print(parity.summary(), markup=False)
     if not parity.passed:
         raise ParityError("parity check failed: " + "; ".join(parity.problems))
+
+
+@train.command("lexical")
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Labeled change records to train on (JSONL, .gz ok).")  # fmt: skip
+@click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The lexical model (.npz) for --scorer fused (config key `lexical`).")  # fmt: skip
+@click.option(
+    "--exclude-repos", metavar="LIST", help="Leave these repositories out of training (comma-separated)."
+)
+@click.option("--validation", type=click.Path(path_type=Path, dir_okay=False),
+              help="Records of a validation repository: the mixing weight is chosen on them.")  # fmt: skip
+@click.option("--llm-predictions", type=click.Path(path_type=Path, dir_okay=False),
+              help="`prtriage eval --predictions` of the LLM on the --validation records.")  # fmt: skip
+@click.option("--weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="The lexical model's share in the mix, when no --validation is given.")  # fmt: skip
+@click.option("--max-features", type=click.IntRange(min=100), default=50_000, show_default=True,
+              help="Vocabulary size of each of the three fields.")  # fmt: skip
+@click.option(
+    "--config", type=click.Path(path_type=Path, dir_okay=False), help="prtriage config (categories)."
+)
+def lexical(data_path: Path, output: Path, exclude_repos: str | None, validation: Path | None,
+            llm_predictions: Path | None, weight: float, max_features: int, config: Path | None) -> None:  # fmt: skip
+    """Train the fused scorer's lexical model (TF-IDF + logistic regression; needs scikit-learn)."""
+    import importlib.util
+
+    from prtriage.config import resolve_settings
+    from prtriage.evaluate import load_eval_records, load_predictions
+    from prtriage.lexical import LexicalModel
+    from prtriage.train import lexical as lex
+
+    if importlib.util.find_spec("sklearn") is None:
+        raise UsageError("prtriage train lexical needs scikit-learn", hint="pip install 'prtriage[train]'")
+    if (validation is None) != (llm_predictions is None):
+        raise UsageError("--validation and --llm-predictions go together")
+    names = resolve_settings({}, config_file=config).category_names
+    console = _stderr()
+    bad: list[Any] = []
+    excluded = {r.strip() for r in (exclude_repos or "").split(",") if r.strip()}
+    records = [r for r in load_eval_records(data_path, names, bad, None, 0) if r.get("repo") not in excluded]
+    if not records:
+        raise UsageError(f"no usable labeled records in {data_path}")
+    console.print(f"training on {len(records)} records ({len(bad)} lines skipped)", markup=False)
+    trained = lex.fit(records, names, max_features)
+    if validation is not None and llm_predictions is not None:
+        lex.export(trained, output, weight)  # weight chosen below, on the model as it will ship
+        val = load_eval_records(validation, names, bad, None, 0)
+        llm = load_predictions(llm_predictions)
+        by_id = {str(r["id"]): r for r in val}
+        llm = [p for p in llm if p.id in by_id]
+        if not llm:
+            raise UsageError(f"{llm_predictions}: no prediction for a record of {validation}")
+        scores = lex.lexical_predictions(LexicalModel.load(output), [by_id[p.id] for p in llm])
+        weight, table = lex.choose_weight(llm, scores, names)
+        console.print(
+            "macro-F1 on the validation records by weight: "
+            + ", ".join(f"{w:.1f} {f:.3f}" for w, f in table.items()),
+            markup=False,
+        )
+    lex.export(trained, output, weight)
+    console.print(f"wrote {output} (weight {weight:.1f})", markup=False)
