@@ -82,20 +82,28 @@ def _count(tokenizer: Tokenizer) -> Callable[[str], int]:
 
 
 def cut_to_tokens(text: str, limit: int, count: Callable[[str], int]) -> tuple[str, bool]:
-    """The longest prefix of `text` (at a line end when possible) with at most `limit` tokens."""
+    """The longest prefix of `text` (at a line end when possible) with at most `limit` tokens.
+
+    Only a window of the text is counted, to bound the work on huge descriptions; it starts at
+    16 characters a token and doubles while it still fits, since some tokens are much longer
+    (the embedded vocabulary has tokens of 81 characters, e.g. a run of `#`).
+    """
     if limit <= 0:
         return "", bool(text)
-    text = text[: limit * 16]  # no token is longer than this many characters: bounds the work
-    if count(text) <= limit:
+    window = limit * 16
+    while window < len(text) and count(text[:window]) <= limit:
+        window *= 2
+    head = text[:window]
+    if len(head) == len(text) and count(text) <= limit:
         return text, False
-    lo, hi = 0, len(text)
-    while lo < hi:  # largest n with count(text[:n]) <= limit
+    lo, hi = 0, len(head)
+    while lo < hi:  # largest n with count(head[:n]) <= limit
         mid = (lo + hi + 1) // 2
-        if count(text[:mid]) <= limit:
+        if count(head[:mid]) <= limit:
             lo = mid
         else:
             hi = mid - 1
-    cut = text[:lo]
+    cut = head[:lo]
     newline = cut.rfind("\n")
     return (cut[: newline + 1] if newline > len(cut) // 2 else cut), True
 

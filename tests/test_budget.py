@@ -79,3 +79,26 @@ def test_long_description_is_cut(engine) -> None:
 def test_context_too_small_is_a_clear_error(engine) -> None:
     with pytest.raises(BudgetError, match="context-size 300"):
         fit_change("t", "", _files(_file("src/a.py", 5)), DEFAULT_CATEGORIES, engine, 300, 48)
+
+
+def test_cut_to_tokens_with_tokens_longer_than_16_characters() -> None:
+    """Issue 12's bug: a fixed 16-characters-a-token window kept a fraction and said nothing was cut."""
+    from prtriage.budget import cut_to_tokens
+
+    def count(text: str) -> int:  # every 81 characters one token, as a run of `#` in SmolLM2's vocabulary
+        return -(-len(text) // 81)
+
+    text = ("#" * 80 + "\n") * 400  # 400 tokens
+    kept, cut = cut_to_tokens(text, 100, count)
+    assert cut and 95 <= count(kept) <= 100
+    assert cut_to_tokens(text[: 81 * 50], 100, count) == (text[: 81 * 50], False)
+    assert cut_to_tokens("", 100, count) == ("", False) and cut_to_tokens("abc", 0, count) == ("", True)
+
+
+def test_long_token_description_is_cut_and_says_so(engine) -> None:
+    body = ("#" * 80 + "\n") * 400
+    count = len(engine.tokenize(body, False))
+    assert count >= 400
+    files = _files(_file("src/a.py", 3))
+    fitted = fit_change("Title", body, files, DEFAULT_CATEGORIES, engine, 512, 48)
+    assert fitted.body_cut
