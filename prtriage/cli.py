@@ -140,13 +140,15 @@ def classify(
     cwd = repo.resolve()
     settings = _settings(flags, config, cwd)
     stderr = _stderr()
-    if input_ is not None:
-        _classify_batch(input_, output, settings, stderr)
-        return
-    if output is not None:
+    if output is not None and input_ is None:
         raise errors.UsageError("--output goes with --input")
     _check_hook_flags(github, diff_from, label_, label_prefix, create_labels, pre_push, commit_msg,
-                      fail_on_mismatch, message_file, base or staged or range_, uncertain_label)  # fmt: skip
+                      fail_on_mismatch, message_file, base or staged or range_, uncertain_label,
+                      input_)  # fmt: skip
+    if input_ is not None:
+        _check_batch_flags(fmt, title, body, body_file)
+        _classify_batch(input_, output, settings, stderr)
+        return
     if github:
         labels = _label_options(label_, label_prefix, create_labels)
         _classify_github(cwd, settings, fmt, title, _read_body(body, body_file), diff_from, labels, stderr)
@@ -186,10 +188,10 @@ def _exit_if_fail_on(result: Any, settings: Settings, stderr: Console) -> None:
 def _check_hook_flags(
     github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
     pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None, git_spec: object,
-    uncertain_label: str | None = None,
+    uncertain_label: str | None = None, input_: Path | None = None,
 ) -> None:  # fmt: skip
     modes = {"--github": github, "--pre-push": pre_push, "--commit-msg": commit_msg,
-             "--base/--staged/--range": bool(git_spec)}  # fmt: skip
+             "--base/--staged/--range": bool(git_spec), "--input": input_ is not None}  # fmt: skip
     given = [name for name, on in modes.items() if on]
     if len(given) > 1:
         raise errors.UsageError(f"{' and '.join(given)} are exclusive: pick one")
@@ -207,6 +209,17 @@ def _check_hook_flags(
     if message_file is not None and not commit_msg:
         hint = "a file argument goes with --commit-msg"
         raise errors.UsageError(f"unexpected argument {message_file}", hint=hint)
+
+
+def _check_batch_flags(fmt: str, title: str | None, body: str | None, body_file: Path | None) -> None:
+    """--input reads title, body and diff from each record and writes JSONL: these flags cannot apply."""
+    if fmt != "text":
+        raise errors.UsageError("--format does not apply to --input: every result is a JSON line in --output")
+    given = [
+        f for f, v in (("--title", title), ("--body", body), ("--body-file", body_file)) if v is not None
+    ]
+    if given:
+        raise errors.UsageError(f"{given[0]} does not apply to --input: each record has its own")
 
 
 def _label_options(enabled: bool, prefix: str | None, create: bool) -> Any:

@@ -191,3 +191,22 @@ def test_batch_uncertain_results_do_not_fail(tmp_path: Path) -> None:
     assert (
         run(tmp_path, "classify", "--input", str(src), "--output", str(out), "--fail-on", ALL).returncode == 1
     )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--github", "--pre-push"], "--github and --pre-push and --input are exclusive"),
+        (["--staged"], "--base/--staged/--range and --input are exclusive"),
+        (["--format", "markdown"], "--format does not apply to --input"),
+        (["--title", "x"], "--title does not apply to --input"),
+        (["--label"], "--label goes with --github"),
+    ],
+)
+def test_input_mode_refuses_flags_it_would_ignore(tmp_path: Path, args: list[str], message: str) -> None:
+    """Issue 12's second bug: --input returned before the mode check and ignored these silently."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "diff": FIX_DIFF}) + "\n")
+    proc = run(tmp_path, "classify", "--input", str(src), "--output", str(tmp_path / "out.jsonl"), *args)
+    _one_line_error(proc, 2, message)
+    assert not (tmp_path / "out.jsonl").exists()
