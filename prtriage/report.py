@@ -74,13 +74,15 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
         console.print("[dim]The description was cut to fit the context.[/dim]")
     if show_timings and result.timings:
         t = result.timings
-        console.print(
-            f"[dim]{result.model}"
+        footer = (
+            result.model
             + (f" + {result.adapter}" if result.adapter else "")
             + f" · {result.prompt_tokens} prompt tokens · "
             + " · ".join(f"{k[:-2]} {v:.2f}s" for k, v in t.items() if k.endswith("_s"))
-            + "[/dim]"
         )
+        # soft_wrap: no line breaks of ours, so a long adapter path is never cut mid-word and
+        # stays one copyable piece; the terminal wraps it, a pipe or log gets one line.
+        console.print(Text(footer, style="dim"), soft_wrap=True)
 
 
 def _md_escape(text: str) -> str:

@@ -50,3 +50,21 @@ def test_certain_result_has_no_uncertain_note() -> None:
         assert not r.uncertain
         assert "uncertain" not in text_of(r) and "Uncertain" not in to_markdown(r)
         assert json.loads(to_json(r))["uncertain"] is False
+
+
+ADAPTER = "/home/someone/.venv/lib/python3.11/site-packages/prtriage/data/default-adapter.gguf"
+
+
+def test_text_footer_keeps_the_adapter_path_whole_on_a_narrow_console() -> None:
+    entry = FileEntry("src/app.py", None, "modified", "source", 2, 0, "full", None)
+    r = Result(
+        category="fix", confidence=0.8, probabilities={"fix": 0.8, "feature": 0.2}, reasoning="fix",
+        files=(entry,), model="SmolLM2-135M-Instruct (embedded)", adapter=ADAPTER, prompt_tokens=123,
+        body_cut=False, source="a..b", timings={"budget_s": 0.01, "prompt_s": 0.5, "total_s": 0.7},
+    )  # fmt: skip
+    out = io.StringIO()
+    print_text(r, Console(file=out, width=60, highlight=False, color_system=None))
+    text = out.getvalue()
+    assert ADAPTER in text  # not folded mid-word across lines
+    footer = next(line for line in text.splitlines() if "prompt tokens" in line)
+    assert footer.startswith("SmolLM2-135M-Instruct (embedded) + ") and footer.endswith("total 0.70s")
