@@ -90,7 +90,9 @@ def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-# Config key → (Settings field, converter). Keys are kebab-case; snake_case is accepted too.
+# Config key → (Settings field, converter). Keys are kebab-case, as flags and Action inputs are;
+# a snake_case spelling is an error (with the right spelling as the hint), never a silent alias.
+# Environment variables are PRTRIAGE_ + the key upper-cased with `_` for `-` (see _from_env).
 _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "model": ("model", _as_str),
     "adapter": ("adapter", _as_str),
@@ -144,13 +146,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [tool.prtriage] must be a table")
     values: dict[str, Any] = {}
     for key, value in table.items():
-        canonical = key.replace("_", "-")
-        if canonical not in KNOWN_KEYS:
-            raise ConfigError(f"{path}: unknown key {key!r}", hint="known keys: " + ", ".join(KNOWN_KEYS))
-        if canonical in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value):
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r}", hint=_key_hint(key))
+        if key in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value):
             value = str((path.parent / value).resolve())
-        values[canonical] = value
+        values[key] = value
     return values
+
+
+def _key_hint(key: str) -> str:
+    dashed = key.replace("_", "-")
+    if dashed != key and dashed in KNOWN_KEYS:
+        return f"config keys are spelled with '-': {dashed!r}"
+    return "known keys: " + ", ".join(KNOWN_KEYS)
 
 
 def _is_relative_path(value: str) -> bool:

@@ -28,7 +28,7 @@ def test_defaults(tmp_path: Path) -> None:
 def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.prtriage]\ncontext-size = 1024\nthreads = 3\nfail_on = ["docs"]\nmodel = "models/m.gguf"\n'
+        '[tool.prtriage]\ncontext-size = 1024\nthreads = 3\nfail-on = ["docs"]\nmodel = "models/m.gguf"\n'
     )
     sub = tmp_path / "pkg"
     sub.mkdir()
@@ -98,3 +98,19 @@ def test_min_confidence_from_file_env_and_flag(tmp_path: Path) -> None:
     assert resolve_settings({"min-confidence": 1}, env={}, cwd=tmp_path).min_confidence == 1.0
     with pytest.raises(ConfigError, match="environment: 'min-confidence' must be a number from 0 to 1"):
         resolve_settings({}, env={"PRTRIAGE_MIN_CONFIDENCE": "nan"}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("key", ["fail_on", "context_size", "min_confidence", "uncertain_label"])
+def test_snake_case_keys_are_errors_that_name_the_kebab_spelling(tmp_path: Path, key: str) -> None:
+    # One spelling everywhere, as for flags and Action inputs: `fail_on` and `fail-on` together
+    # must not silently override each other.
+    (tmp_path / ".prtriage.toml").write_text(f"{key} = 1\n")
+    with pytest.raises(ConfigError, match=f"unknown key '{key}'") as info:
+        resolve_settings({}, env={}, cwd=tmp_path)
+    assert info.value.hint == f"config keys are spelled with '-': '{key.replace('_', '-')}'"
+
+
+def test_environment_names_use_underscores(tmp_path: Path) -> None:
+    env = {"PRTRIAGE_FAIL_ON": "docs", "PRTRIAGE_CONTEXT_SIZE": "1024", "PRTRIAGE_REASONING_TOKENS": "0"}
+    s = resolve_settings({}, env=env, cwd=tmp_path)
+    assert (s.fail_on, s.context_size, s.reasoning_tokens) == (("docs",), 1024, 0)
