@@ -229,11 +229,22 @@ def _label_options(enabled: bool, prefix: str | None, create: bool) -> Any:
     return LabelOptions(enabled, DEFAULT_PREFIX if prefix is None else prefix, create)
 
 
+def _open_engine(settings: Settings, stderr: Console) -> Any:
+    """The model, with a one-line warning when the settings make its results doubtful."""
+    from prtriage import triage
+
+    engine = triage.open_engine(settings)
+    warning = triage.adapter_warning(settings, engine.files)
+    if warning:
+        stderr.print(f"prtriage: {warning}", markup=False)
+    return engine
+
+
 def _classify_and_print(change: Any, settings: Settings, fmt: str, stderr: Console) -> Any:
     from prtriage import triage
 
     with stderr.status("loading the model"):
-        engine = triage.open_engine(settings)
+        engine = _open_engine(settings, stderr)
     with stderr.status(f"classifying {len(change.files)} changed files"):
         result = triage.classify(change, engine, settings)
     if fmt == "json":
@@ -276,7 +287,7 @@ def _check_commit_msg(
         stderr.print(f"prtriage: nothing to check ({skip or 'no staged changes'})", markup=False)
         return
     with stderr.status("classifying the staged change"):
-        result = triage.classify(change, triage.open_engine(settings), settings)
+        result = triage.classify(change, _open_engine(settings, stderr), settings)
     check = hooks.check_type(message, result)
     stderr.print(f"prtriage: {check.text}", markup=False)
     if result.uncertain:
@@ -318,13 +329,13 @@ def label(
 
 
 def _classify_batch(input_: Path, output: Path | None, settings: Settings, stderr: Console) -> None:
-    from prtriage import batch, triage
+    from prtriage import batch
 
     if output is None:
         raise errors.UsageError("--input needs --output FILE.jsonl")
     if not input_.is_file():
         raise errors.UsageError(f"input file not found: {input_}")
-    engine = triage.open_engine(settings)
+    engine = _open_engine(settings, stderr)
     summary = batch.classify_file(input_, output, engine, settings, stderr)
     for bad in summary.bad:
         stderr.print(f"skipped {bad}", markup=False)

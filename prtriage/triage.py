@@ -11,11 +11,12 @@ from pathlib import Path
 
 from prtriage import git, lexical
 from prtriage.budget import Budgeted, FileEntry, fit_change
+from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.config import Settings
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
 from prtriage.engine import Engine, LlamaEngine, probabilities
 from prtriage.errors import GitError
-from prtriage.models import resolve_model
+from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
 from prtriage.prompt import category_segment, reasoning_prefix_segment
 
 LINGUIST_ATTRS = ("linguist-generated", "linguist-vendored")
@@ -108,6 +109,16 @@ def change_from_git(
 def open_engine(settings: Settings) -> LlamaEngine:
     files = resolve_model(settings.model, settings.adapter)
     return LlamaEngine(files, settings.context_size, settings.threads, settings.gpu_layers)
+
+
+def adapter_warning(settings: Settings, files: ModelFiles) -> str | None:
+    """Why results may be poor: the bundled adapter only learned the ten default categories."""
+    if files.adapter != DEFAULT_ADAPTER or settings.categories == DEFAULT_CATEGORIES:
+        return None
+    return (
+        "warning: the bundled adapter was trained on the ten default categories, not on yours: "
+        "expect poor results (try --adapter none, or train one: docs/training.md)"
+    )
 
 
 def budget(change: Change, engine: Engine, settings: Settings) -> Budgeted:

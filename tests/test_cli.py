@@ -210,3 +210,21 @@ def test_input_mode_refuses_flags_it_would_ignore(tmp_path: Path, args: list[str
     proc = run(tmp_path, "classify", "--input", str(src), "--output", str(tmp_path / "out.jsonl"), *args)
     _one_line_error(proc, 2, message)
     assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_custom_categories_with_the_bundled_adapter_warn_once(fix_branch: Path) -> None:
+    write(
+        fix_branch,
+        ".prtriage.toml",
+        '[categories]\nsecurity = "fixes a vulnerability"\nother = "anything else"\n',
+    )
+    proc = run(fix_branch, "classify", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [
+        ln for ln in proc.stderr.splitlines() if "bundled adapter was trained on the ten default" in ln
+    ]
+    assert len(warnings) == 1 and warnings[0].startswith("prtriage: warning:")
+    assert json.loads(proc.stdout)["category"] in ("security", "other")
+    quiet = run(fix_branch, "classify", "--format", "json", "--adapter", "none")  # no bundled adapter
+    assert quiet.returncode == 0 and "bundled adapter" not in quiet.stderr

