@@ -6,13 +6,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from prtriage.config import Settings
 from prtriage.engine import Engine
 from prtriage.errors import PrtriageError
+from prtriage.progress import ProgressLine
 from prtriage.records import BadLine, atomic_output, check_change_record, read_jsonl
 from prtriage.triage import change_from_diff, classify
 
@@ -38,37 +39,46 @@ def classify_file(
 ) -> BatchSummary:
     """Each good record → one output line: its `id` and the same object `--format json` prints."""
     summary = BatchSummary()
-    progress = Progress(
-        TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=stderr, transient=True,
-    )  # fmt: skip
+    progress = ProgressLine(stderr, "classifying", _count_lines(input_path), "records")
     with atomic_output(output_path) as out, progress:
-        task = progress.add_task("classify", total=_count_lines(input_path))
         for number, obj in read_jsonl(input_path):
-            progress.advance(task)
-            if isinstance(obj, BadLine):
-                summary.bad.append(obj)
-                continue
-            bad = check_change_record(obj, str(input_path), number)
-            if bad is not None:
-                summary.bad.append(bad)
-                continue
-            change = change_from_diff(
-                obj.get("title") or "", obj.get("body") or "", obj["diff"].splitlines(True),
-                settings.exclude, source=f"{input_path.name}:{number}",
-            )  # fmt: skip
-            try:
-                result = classify(change, engine, settings)
-            except PrtriageError as e:  # one record's failure must not lose the others
-                summary.bad.append(BadLine(str(input_path), number, e.message))
-                continue
-            out.write(json.dumps({"id": obj.get("id", number), **result.to_json()}, ensure_ascii=False))
-            out.write("\n")
-            out.flush()
-            summary.classified += 1
-            summary.categories[result.category] += 1
-            if result.uncertain:
-                summary.uncertain += 1
-            else:
-                summary.failing[result.category] += 1
+            line = _classify_record(input_path, number, obj, engine, settings, summary)
+            if line is not None:
+                out.write(line + "\n")
+                out.flush()
+            progress.advance()  # after the record: counts and rates are of finished work
     return summary
+
+
+def _classify_record(
+    input_path: Path,
+    number: int,
+    obj: dict[str, Any] | BadLine,
+    engine: Engine,
+    settings: Settings,
+    summary: BatchSummary,
+) -> str | None:
+    """The output line of one record, or None (the reason is added to `summary.bad`)."""
+    if isinstance(obj, BadLine):
+        summary.bad.append(obj)
+        return None
+    bad = check_change_record(obj, str(input_path), number)
+    if bad is not None:
+        summary.bad.append(bad)
+        return None
+    change = change_from_diff(
+        obj.get("title") or "", obj.get("body") or "", obj["diff"].splitlines(True),
+        settings.exclude, source=f"{input_path.name}:{number}",
+    )  # fmt: skip
+    try:
+        result = classify(change, engine, settings)
+    except PrtriageError as e:  # one record's failure must not lose the others
+        summary.bad.append(BadLine(str(input_path), number, e.message))
+        return None
+    summary.classified += 1
+    summary.categories[result.category] += 1
+    if result.uncertain:
+        summary.uncertain += 1
+    else:
+        summary.failing[result.category] += 1
+    return json.dumps({"id": obj.get("id", number), **result.to_json()}, ensure_ascii=False)

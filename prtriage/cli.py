@@ -431,13 +431,18 @@ def data_from_github(
     """Records from a `gh pr list --json` export and the PRs' diffs (see README)."""
     from prtriage.conventional import DEFAULT_TYPE_MAP
     from prtriage.harvest import DEFAULT_LABEL_MAP, HarvestSummary, from_github, parse_mapping
+    from prtriage.progress import ProgressLine
 
     names = resolve_settings({}).category_names
     label_map = parse_mapping(labels, DEFAULT_LABEL_MAP, names)
     type_map = parse_mapping(mapping, DEFAULT_TYPE_MAP, names)
     summary = HarvestSummary()
-    _write_jsonl(from_github(export, diffs, label_map, type_map, max_diff_bytes, summary, repo_name), output)
-    _harvest_report(summary, _stderr())
+    stderr = _stderr()
+    with ProgressLine(stderr, "reading pull requests", None, "pull requests") as progress:
+        records = from_github(export, diffs, label_map, type_map, max_diff_bytes, summary, repo_name,
+                              lambda done, total: progress.update(done, total))  # fmt: skip
+        _write_jsonl(records, output)
+    _harvest_report(summary, stderr)
 
 
 @data.command("split")
@@ -554,10 +559,9 @@ def eval_(
     import json
     from dataclasses import asdict
 
-    from rich.progress import Progress
-
     from prtriage import attack as planting
     from prtriage import evaluate
+    from prtriage.progress import ProgressLine
     from prtriage.records import atomic_output
 
     if not attack and (placements is not None or phrasings != "eval"):
@@ -583,15 +587,14 @@ def eval_(
         stderr.print(f"... and {len(bad) - 20} more bad lines", markup=False)
     if not records:
         raise errors.UsageError(f"no usable labeled records in {input_}")
-    name, predict = _predictor(use_rules, settings)
+    name, predict = _predictor(use_rules, settings, stderr)
     cases = planting.planted_cases(records, chosen, names, planting.load_phrasings(phrasings), seed)
-    with Progress(console=stderr, transient=True) as progress:
-        task = progress.add_task(f"evaluating {name}", total=len(records) + len(cases))
-        report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance(task))
+    with ProgressLine(stderr, f"evaluating {name}", len(records) + len(cases), "records") as progress:
+        report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance())
         attacked = []
         for p in evaluate.predict_planted(cases, predict):
             attacked.append(p)
-            progress.advance(task)
+            progress.advance()
     report = {"model": name, "input": str(input_), "skipped_lines": len(bad), **report}
     if attack:
         report["attack"] = evaluate.attack_report(preds, attacked)
@@ -611,13 +614,13 @@ def eval_(
         stderr.print("no plot: matplotlib is not installed", markup=False)
 
 
-def _predictor(use_rules: bool, settings: Settings) -> tuple[str, Any]:
+def _predictor(use_rules: bool, settings: Settings, stderr: Console) -> tuple[str, Any]:
     """The evaluated model's name and a function from records to its predictions."""
-    from prtriage import evaluate, triage
+    from prtriage import evaluate
 
     if use_rules:
         return "rules", lambda records: evaluate.predict_rules(records, settings)
-    engine = triage.open_engine(settings)
+    engine = _open_engine(settings, stderr)
     name = engine.name + (" + lexical (fused)" if settings.scorer == "fused" else "")
     return name, lambda records: evaluate.predict_model(records, engine, settings)
 

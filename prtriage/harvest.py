@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,12 +128,17 @@ def _load_json(path: Path) -> Any:
 def from_github(
     export: Path, diffs: Path, label_map: Mapping[str, str], type_map: Mapping[str, str],
     max_diff_bytes: int, summary: HarvestSummary, repo: str = "",
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """Records from `gh pr list --json ...` output and a folder of `gh pr diff` files (N.diff)."""
+    """Records from `gh pr list --json ...` output and a folder of `gh pr diff` files (N.diff).
+
+    `progress(done, total)` is called as each pull request of the export is dealt with.
+    """
     prs = _load_json(export)
     if not isinstance(prs, list):
         raise UsageError(f"{export}: expected the JSON array that `gh pr list --json` writes")
     for i, pr in enumerate(prs):
+        progress(i, len(prs))
         if (
             not isinstance(pr, dict)
             or not isinstance(pr.get("number"), int)
@@ -164,3 +169,4 @@ def from_github(
             "body": clean_body(pr.get("body") or ""), "category": category,
             "diff": raw[:max_diff_bytes].decode("utf-8", "replace"), "diff_truncated": len(raw) > max_diff_bytes,
         }  # fmt: skip
+    progress(len(prs), len(prs))

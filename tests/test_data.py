@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,8 @@ def test_from_github_export(tmp_path: Path) -> None:
     ]
     assert records[0]["body"] == "Details"
     assert "skipped 1: no mapped label" in proc.stderr and "skipped 1: several mapped labels" in proc.stderr
+    assert "reading pull requests: 0 pull requests, starting" in proc.stderr  # a pipe: plain lines
+    assert re.search(r"reading pull requests: (\d+)/\1 pull requests \(100%\)", proc.stderr), proc.stderr
 
 
 def test_split_by_repo_and_time(tmp_path: Path) -> None:

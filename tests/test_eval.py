@@ -74,6 +74,9 @@ def test_eval_rules_report(tmp_path: Path) -> None:
     assert "records.jsonl:6: not JSON" in proc.stderr and "unknown category 'shiny'" in proc.stderr
     assert "macro-F1" in proc.stdout and "Confusion" in proc.stdout
     assert len(preds.read_text().splitlines()) == 5
+    # stderr is a pipe here: plain progress lines, not a bar
+    assert "evaluating rules: 0/5 records (0%), starting" in proc.stderr
+    assert "evaluating rules: 5/5 records (100%)" in proc.stderr
     assert data["reasoning"] is None and "Reasoning: none" in proc.stdout  # the rules write none
     assert data["calibration"]["ece"] is not None and "expected calibration error" in proc.stdout
 

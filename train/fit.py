@@ -26,17 +26,10 @@ from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from prtriage import __version__
 from prtriage.errors import ConfigError, UsageError
+from prtriage.progress import ProgressLine
 from prtriage.prompt import category_segment
 from prtriage.train.base import load_model, load_tokenizer, resolve_base
 from prtriage.train.batches import collate, epoch_batches, shard
@@ -223,13 +216,6 @@ def _load_checkpoint(where: Path, model: Any, optimizer: Any, scheduler: Any) ->
     return int(state["step"])
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
-    )  # fmt: skip
-
-
 def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None = None) -> FitResult:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -258,6 +244,7 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
     # 2. Data.
     base = resolve_base(cfg.base_model)
     tokenizer = load_tokenizer(base)
+    say("reading and tokenizing the training data ...")  # minutes for thousands of records
     data = prepare(cfg, tokenizer)
     if main:
         _report_data(data, out, say)
@@ -307,9 +294,10 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
     last_eval: dict[str, float] = {}
     train_loss = float("nan")
     started = time.perf_counter()
-    progress = _progress(console) if main else None
+    # A bar on a terminal; in a log, a line per `logging_steps` and every 30 s, with rate and ETA.
+    progress = ProgressLine(console, "training", total, "steps", every=cfg.logging_steps, done=start,
+                            transient=False) if main else None  # fmt: skip
     with progress or nullcontext():
-        task = progress.add_task("fit", total=total, completed=start, info="") if progress else None
         for step in range(start + 1, total + 1):
             group = [collate(next(batches), tokenizer.pad_id) for _ in range(accum)]
             # The step's loss is a mean over all its weighted tokens, on every rank together.
@@ -340,11 +328,8 @@ def fit(cfg: TrainConfig, resume: bool | Path = False, console: Console | None =
             if metrics and (step % cfg.logging_steps == 0 or step == total or "eval_loss" in record):
                 metrics.write(json.dumps(record) + "\n")
                 metrics.flush()
-            if progress and task is not None:
-                progress.update(task, completed=step, info=f"loss {train_loss:.4f}")
-                if not console.is_terminal and step % cfg.logging_steps == 0:  # a log file gets lines
-                    say(f"step {step}/{total}: loss {train_loss:.4f}, lr {record['lr']:.3g}, "
-                        f"{record['elapsed_s']:.0f} s")  # fmt: skip
+            if progress:
+                progress.update(step, info=f"loss {train_loss:.4f}, lr {record['lr']:.3g}")
             if main and step % cfg.save_steps == 0 and step < total:
                 _save_checkpoint(out, step, model, optimizer, scheduler, cfg, cfg.save_total_limit)
             accelerator.wait_for_everyone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from rich.console import Console
 from safetensors.torch import load_file
 from train_helpers import tiny_config_dict
 
@@ -34,7 +36,16 @@ def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], 
 
 def test_training_lowers_the_loss_and_leaves_a_run(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
     out = tmp_path / "run"
-    result = fit(build_config(tiny_config_dict(tiny_hf, records_file, out, max_steps=8), "test"))
+    log = io.StringIO()  # not a terminal: plain progress lines, as in a CI log
+    console = Console(file=log, width=200, highlight=False, color_system=None)
+    result = fit(
+        build_config(tiny_config_dict(tiny_hf, records_file, out, max_steps=8), "test"), console=console
+    )
+    lines = log.getvalue().splitlines()
+    assert lines.index("reading and tokenizing the training data ...") < lines.index(
+        "training: 0/8 steps (0%), starting"
+    )
+    assert any(line.startswith("training: 8/8 steps (100%), ") and "; loss " in line for line in lines), lines
     losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(losses) == 8
     assert sum(losses[-2:]) / 2 < 0.8 * sum(losses[:2]) / 2, losses
