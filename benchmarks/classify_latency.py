@@ -6,9 +6,14 @@ Prints, in one run and measured side by side (interleaved repeats, medians):
    tokens, and their ratio (target: at most 1.10 at 1500 tokens);
 2. model load time (target: under 1 s) and one whole `prtriage classify` command;
 3. prompt-evaluation time of 1500 tokens per GGUF quant type and thread count, as ratios to
-   the shipped Q4_1 file at the default thread count.
+   the shipped Q4_1 file at the default thread count;
+4. contention: classify() of a default-context change (the default model and adapter) with 0, 1
+   and N-1 busy processes beside it, which the benchmark starts (each stops itself after
+   --busy-limit seconds at most, and is killed when its row ends), at 1, 2 and 4 threads and at
+   the default thread count as chosen under that load, as ratios to the best in each row
+   (target: the default at most about 1.5x the best in every row).
 
-Usage: python benchmarks/classify_latency.py [--repeats 3] [--quick]
+Usage: python benchmarks/classify_latency.py [--repeats 3] [--quick | --contention]
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import llama_cpp
 from prtriage.config import Settings
 from prtriage.diff import mark_skipped, parse_diff
 from prtriage.engine import LlamaEngine, default_threads
-from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize
+from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize, resolve_model
 from prtriage.prompt import category_segment, reasoning_prefix_segment
 from prtriage.triage import Change, budget, classify
 
@@ -165,10 +170,59 @@ def quant_and_threads(repeats: int, tmp: Path) -> None:
         print(f"{q:<16}" + "".join(f"{c:>8.2f} ({c / ref:.2f})" for c in cells))
 
 
+def busy_process(limit_s: float) -> subprocess.Popen[bytes]:
+    """One process spinning on a core: the contention a build, an IDE or a test run makes."""
+    code = f"import time\nend = time.monotonic() + {limit_s}\nwhile time.monotonic() < end: pass\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def contention(repeats: int, limit_s: float) -> None:
+    from prtriage.cpu import available_cores
+
+    cores = available_cores()
+    files = resolve_model(None, None)  # what `prtriage classify` runs: Q8_0 copy + bundled adapter
+    settings = Settings()
+    engines = {t: LlamaEngine(files, settings.context_size, threads=t) for t in (1, 2, 4)}
+    change = synthetic_change(1500, engines[1])  # more than fits: the budget fills the context
+    tokens = len(budget(change, engines[1], settings).ids)
+    print(f"\n## contention: classify() of a {tokens}-token prompt ({settings.context_size} context, "
+          f"default model and adapter) beside busy processes; median s (ratio to the row's best)")  # fmt: skip
+    print(f"{'busy':>4} {'load':>5}" + "".join(f"{f'{t} thr':>15}" for t in (1, 2, 4)) + f"{'default':>22}")
+    for busy in sorted({0, 1, max(cores - 1, 0)}):
+        procs = [busy_process(limit_s) for _ in range(busy)]
+        try:
+            time.sleep(0.5)  # let them reach their cores
+            times: dict[object, list[float]] = {t: [] for t in (1, 2, 4, "default")}
+            picked: list[int] = []
+            for _ in range(repeats):  # interleaved: drift on the shared machine hits every column
+                picked.append(default_threads())  # as a command started now would choose
+                engines.setdefault(picked[-1], LlamaEngine(files, settings.context_size, threads=picked[-1]))
+                for key in (1, 2, 4, "default"):
+                    eng = engines[picked[-1] if key == "default" else key]  # type: ignore[index]
+                    eng.llm.reset()
+                    start = time.perf_counter()
+                    classify(change, eng, settings)
+                    times[key].append(time.perf_counter() - start)
+            load = os.getloadavg()[0]
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+        med = {k: statistics.median(v) for k, v in times.items()}
+        best = min(med.values())
+        cells = "".join(f"{med[t]:>7.2f} ({med[t] / best:.2f})" for t in (1, 2, 4))
+        chosen = "/".join(str(n) for n in sorted(set(picked)))
+        print(
+            f"{busy:>4} {load:>5.2f}{cells}   {med['default']:>6.2f} ({med['default'] / best:.2f}) [{chosen} thr]"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="only the 1500-token overhead and load")
+    parser.add_argument("--contention", action="store_true", help="only the contention table")
+    parser.add_argument("--busy-limit", type=float, default=900, help="seconds a busy process lives at most")
     args = parser.parse_args()
     flags = " ".join(
         sorted(
@@ -181,6 +235,9 @@ def main() -> None:
     )
     print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
           f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
+    if args.contention:
+        contention(args.repeats, args.busy_limit)
+        return
     model = fast_copy_of_embedded(embedded_model_path())
     engine = LlamaEngine(ModelFiles("default", model, None), CONTEXT)
     overhead(engine, args.repeats, [1500] if args.quick else [500, 1500, 3000])
@@ -189,6 +246,7 @@ def main() -> None:
     if not args.quick:
         with tempfile.TemporaryDirectory() as tmp:
             quant_and_threads(args.repeats, Path(tmp))
+        contention(args.repeats, args.busy_limit)
 
 
 if __name__ == "__main__":

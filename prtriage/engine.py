@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,12 +52,10 @@ class Engine(Protocol):
 
 
 def default_threads() -> int:
-    """All cores this process may use, at most 4 (docs/benchmarks.md: more do not pay on a small model)."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(available, 4))
+    """The cores not busy right now, at most 4 (prtriage/cpu.py; measured in docs/benchmarks.md)."""
+    from prtriage.cpu import default_threads as free_cores
+
+    return free_cores()
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -81,7 +81,7 @@ class TrainConfig:
     save_steps: int = 100
     save_total_limit: int = 2
     output_dir: Path = Path("runs/prtriage")
-    threads: int | None = None  # torch CPU threads; None: torch's default
+    threads: int | None = None  # torch CPU threads; None: the free cores (prtriage/cpu.py)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # the YAML as read, for run.json
 
     @property
