@@ -86,7 +86,7 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
 @click.option("--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE}).")
-@click.option("--threads", type=int, help="CPU threads (default: available cores, at most 4).")
+@click.option("--threads", type=int, help="CPU threads (default: the cores not busy at start, at most 4).")
 @click.option(
     "--gpu-layers",
     type=int,

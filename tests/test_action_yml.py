@@ -147,7 +147,7 @@ def test_readme_workflows_use_real_inputs_and_the_fork_safe_shapes() -> None:
 
 
 def test_readme_config_example_is_accepted(tmp_path: Path) -> None:
-    (example,) = readme_blocks("toml")
+    example = readme_blocks("toml")[0]  # the full example; tests/test_readme.py loads every block
     path = tmp_path / ".prtriage.toml"
     path.write_text(example)
     assert tomllib.loads(example)

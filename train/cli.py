@@ -32,7 +32,8 @@ def _need_train_extra() -> None:
     if missing:
         raise UsageError(
             f"prtriage train needs the train extra (missing: {', '.join(missing)})",
-            hint="pip install torch (CPU or CUDA build) first, then pip install 'prtriage[train]'",
+            hint="pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (or your CUDA "
+            "build) first, then pip install 'prtriage[train]'",
         )
 
 
@@ -68,7 +69,7 @@ _data_option = click.option(
     help="Training data (JSONL, .gz ok: change records or input_output rows); replaces the config's datasets.",
 )  # fmt: skip
 _threads_option = click.option("--threads", type=click.IntRange(min=1),
-                               help="llama.cpp threads for the parity check (default: available cores, at most 4).")  # fmt: skip
+                               help="llama.cpp threads for the parity check (default: the cores not busy at start, at most 4).")  # fmt: skip
 _set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                            help="Override any config key (value parsed as YAML; repeatable).")  # fmt: skip
 
