@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -235,6 +236,8 @@ def main() -> None:
     )
     print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
           f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
+    # A kill still ends the busy processes (their `finally`), not only their own time limit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.contention:
         contention(args.repeats, args.busy_limit)
         return
