@@ -93,7 +93,7 @@ class ProgressLine:
             self._say()
 
     def line(self) -> str:
-        """`classifying: 12/24 records (50%), 0.42 records/s, ETA 29 s` (what a log gets)."""
+        """`classifying: 12/24 records (50%), 2.4 s per record, ETA 29 s, 29 s elapsed` (what a log gets)."""
         elapsed = self.clock() - self._start
         count = self.done - self._start_done
         text = f"{self.label}: {self.done}" + (f"/{self.total}" if self.total else "") + f" {self.unit}"
