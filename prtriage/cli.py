@@ -113,6 +113,10 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 @click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
 @click.option("--uncertain-label", metavar="NAME",
               help="With --label: put this label on uncertain results (default: no label).")  # fmt: skip
+@click.option("--label-map", metavar="CAT=LABEL,...",
+              help="With --label: labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")  # fmt: skip
+@click.option("--comment", is_flag=True,
+              help="With --github: keep one pull-request comment with the result (edited each run).")  # fmt: skip
 @click.option("--pre-push", is_flag=True, help="Classify what is being pushed (pre-commit pre-push hook).")
 @click.option("--commit-msg", is_flag=True,
               help="Check MESSAGE_FILE's Conventional Commits type against the staged change.")  # fmt: skip
@@ -124,7 +128,8 @@ def classify(
     context_size: int | None, threads: int | None, gpu_layers: int | None, fail_on: str | None,
     scorer: str | None, min_confidence: float | None, exclude: tuple[str, ...], input_: Path | None, output: Path | None,
     repo: Path, github: bool, diff_from: str, label_: bool, label_prefix: str | None, create_labels: bool,
-    uncertain_label: str | None, pre_push: bool, commit_msg: bool, fail_on_mismatch: bool, message_file: Path | None,
+    uncertain_label: str | None, label_map: str | None, comment: bool, pre_push: bool, commit_msg: bool,
+    fail_on_mismatch: bool, message_file: Path | None,
 ) -> None:  # fmt: skip
     """Classify the current branch's change (or --staged, --range, --input records).
 
@@ -136,6 +141,7 @@ def classify(
         "base": base, "model": model, "adapter": adapter, "context-size": context_size,
         "threads": threads, "gpu-layers": gpu_layers, "fail-on": fail_on, "exclude": exclude,
         "min-confidence": min_confidence, "uncertain-label": uncertain_label, "scorer": scorer,
+        "labels": label_map,
     }  # fmt: skip
     cwd = repo.resolve()
     settings = _settings(flags, config, cwd)
@@ -145,13 +151,19 @@ def classify(
     _check_hook_flags(github, diff_from, label_, label_prefix, create_labels, pre_push, commit_msg,
                       fail_on_mismatch, message_file, base or staged or range_, uncertain_label,
                       input_)  # fmt: skip
+    if label_map is not None and not label_:
+        raise errors.UsageError("--label-map goes with --label")
+    if comment and not github:
+        raise errors.UsageError("--comment goes with --github")
     if input_ is not None:
         _check_batch_flags(fmt, title, body, body_file)
         _classify_batch(input_, output, settings, stderr)
         return
     if github:
         labels = _label_options(label_, label_prefix, create_labels)
-        _classify_github(cwd, settings, fmt, title, _read_body(body, body_file), diff_from, labels, stderr)
+        _classify_github(
+            cwd, settings, fmt, title, _read_body(body, body_file), diff_from, labels, stderr, comment
+        )
         return
     if commit_msg:
         assert message_file is not None
@@ -258,7 +270,7 @@ def _classify_and_print(change: Any, settings: Settings, fmt: str, stderr: Conso
 
 def _classify_github(
     cwd: Path, settings: Settings, fmt: str, title: str | None, body: str | None, diff_from: str,
-    labels: Any, stderr: Console,
+    labels: Any, stderr: Console, comment: bool = False,
 ) -> None:  # fmt: skip
     from prtriage import github, github_run
 
@@ -272,6 +284,9 @@ def _classify_github(
         if labels.enabled:
             outcome = github_run.apply_label(result, pr, settings, labels, os.environ)
             stderr.print(f"prtriage: {outcome.describe()}", markup=False)
+        if comment:
+            said = github_run.apply_comment(result, pr, os.environ)
+            stderr.print(f"prtriage: {said.describe()}", markup=False)
     _exit_if_fail_on(result, settings, stderr)
 
 
@@ -304,13 +319,18 @@ def _check_commit_msg(
 @click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
 @click.option("--uncertain-label", metavar="NAME",
               help="Put this label on a result marked uncertain (default: no label).")  # fmt: skip
+@click.option("--label-map", metavar="CAT=LABEL,...",
+              help="Labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")  # fmt: skip
+@click.option("--comment", is_flag=True, help="Also keep one pull-request comment with the result.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (for its categories).")  # fmt: skip
+              help="Config file (for its categories and label map).")  # fmt: skip
 def label(
     from_: Path,
     label_prefix: str | None,
     create_labels: bool,
     uncertain_label: str | None,
+    label_map: str | None,
+    comment: bool,
     config: Path | None,
 ) -> None:
     """Label a pull request from a classify --github result (the trusted job of the fork-safe recipe).
@@ -320,12 +340,53 @@ def label(
     """
     from prtriage import github_run
 
-    settings = _settings({"uncertain-label": uncertain_label}, config, Path.cwd())
+    settings = _settings({"uncertain-label": uncertain_label, "labels": label_map}, config, Path.cwd())
     with github_run.errors_as_annotations():
-        outcome = github_run.label_from_result(
-            from_, settings, _label_options(True, label_prefix, create_labels), os.environ
+        done = github_run.label_from_result(
+            from_, settings, _label_options(True, label_prefix, create_labels), os.environ, comment
         )
-    _stderr().print(f"prtriage: {outcome if isinstance(outcome, str) else outcome.describe()}", markup=False)
+    for line in done:
+        _stderr().print(f"prtriage: {line}", markup=False)
+
+
+@cli.command()
+@click.argument("range_", metavar="A..B")
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
+)
+@click.option("--title", help="A first-level heading for the notes (e.g. the release's name).")
+@click.option("--model", help="A .gguf path, hf://owner/repo/file.gguf[@rev], or 'default'.")
+@click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (categories, and the `notes` table of headings).")  # fmt: skip
+@click.option("--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE}).")
+@click.option("--threads", type=int, help="CPU threads (default: available cores, at most 4).")
+@click.option("--gpu-layers", type=int, help="Layers to offload to the GPU (-1 all).")
+@click.option("--min-confidence", type=float, metavar="P",
+              help="Below this probability a change goes under a last, unsorted heading.")  # fmt: skip
+@click.option("--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable).")
+@click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
+              help="Run as if started in this folder.")  # fmt: skip
+def notes(
+    range_: str, fmt: str, title: str | None, model: str | None, adapter: str | None, config: Path | None,
+    context_size: int | None, threads: int | None, gpu_layers: int | None, min_confidence: float | None,
+    exclude: tuple[str, ...], repo: Path,
+) -> None:  # fmt: skip
+    """Release notes for A..B: every merged pull request (or commit) classified, grouped by category.
+
+    One entry per first-parent commit: merge commits and squash commits keep their (#123). A
+    Conventional Commits type is shown only where it disagrees with the model.
+    """
+    from prtriage import notes as release_notes
+
+    flags = {
+        "model": model, "adapter": adapter, "context-size": context_size, "threads": threads,
+        "gpu-layers": gpu_layers, "min-confidence": min_confidence, "exclude": exclude,
+    }  # fmt: skip
+    cwd = repo.resolve()
+    settings = _settings(flags, config, cwd)
+    text = release_notes.release_notes(git.repo_root(cwd), range_, settings, fmt, title, _stderr())
+    click.echo(text, nl=False)
 
 
 def _classify_batch(input_: Path, output: Path | None, settings: Settings, stderr: Console) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from prtriage.categories import DEFAULT_CATEGORIES, Category, check_known, make_categories
 from prtriage.errors import ConfigError
+from prtriage.label_map import LabelMap, check_label_map, parse_label_map, parse_pairs
 
 # The bundled adapter was trained on 512-token examples; on held-out repositories it scored as
 # well at 512 as at 2048 and 2.4x faster (docs/model.md), so the default follows it.
@@ -35,6 +36,8 @@ class Settings:
     uncertain_label: str | None = None  # with --label: put on uncertain results (off by default)
     scorer: str = "llm"  # "fused": the LLM's category scores mixed with a lexical model's
     lexical: str | None = None  # the fused scorer's lexical model (.npz); None: the shipped one
+    labels: LabelMap = ()  # category → label name ("" for none); unmapped: prefix + category
+    notes: LabelMap = ()  # category → release-notes heading, in order ("" hides the category)
     config_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -90,6 +93,16 @@ def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _as_headings(key: str, value: Any, source: str) -> LabelMap:
+    """`notes`: category → heading, as a table or `fix=Bug fixes,...`; the order is the notes' order."""
+    return parse_pairs(key, value, source, _check_heading)
+
+
+def _check_heading(key: str, category: str, heading: Any, source: str) -> None:
+    if not isinstance(heading, str) or "\n" in heading or heading != heading.strip():
+        raise ConfigError(f"{source}: '{key}': the heading of {category!r} must be one line of text")
+
+
 # Config key → (Settings field, converter). Keys are kebab-case, as flags and Action inputs are;
 # a snake_case spelling is an error (with the right spelling as the hint), never a silent alias.
 # Environment variables are PRTRIAGE_ + the key upper-cased with `_` for `-` (see _from_env).
@@ -107,6 +120,8 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "uncertain-label": ("uncertain_label", _as_str),
     "scorer": ("scorer", _as_choice("llm", "fused")),
     "lexical": ("lexical", _as_str),
+    "labels": ("labels", parse_label_map),
+    "notes": ("notes", _as_headings),
 }
 _PATH_KEYS = ("model", "adapter", "lexical")
 KNOWN_KEYS = ("categories", *_KEYS)
@@ -205,4 +220,6 @@ def resolve_settings(
             fields[attr] = convert(key, value, source)
     settings = Settings(**fields)
     check_known(settings.fail_on, settings.categories, "fail-on")
+    check_label_map(settings.labels, settings.categories)
+    check_label_map(settings.notes, settings.categories, "notes")
     return settings

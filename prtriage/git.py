@@ -231,12 +231,12 @@ class LogEntry:
     body: str
 
 
-def first_parent_log(repo: Path, since: str | None = None) -> list[LogEntry]:
-    """The first-parent history of HEAD, newest first: one entry per change that landed."""
+def first_parent_log(repo: Path, since: str | None = None, revs: str = "HEAD") -> list[LogEntry]:
+    """The first-parent history of `revs` (HEAD, or A..B), newest first: one entry per change that landed."""
     args = ["log", "--first-parent", "--format=%H%x00%P%x00%cI%x00%s%x00%b%x1e"]
     if since:
         args.append(f"--since={since}")
-    out = run_git(repo, *args, "HEAD")
+    out = run_git(repo, *args, revs, "--")
     entries = []
     for record in out.split("\x1e"):
         fields = record.strip("\n").split("\x00")

@@ -1,6 +1,7 @@
 """`classify --github` and `label`: a pull request's change in, outputs, summary, annotations, label out.
 
-cli.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label`.
+cli.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label` →
+`apply_comment`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from prtriage import git
+from prtriage.comment import CommentOutcome, result_from_json, sync_comment
 from prtriage.config import Settings
 from prtriage.errors import GitError, PrtriageError, UsageError
 from prtriage.github import (
@@ -121,8 +123,14 @@ def apply_label(
     category = None if result.uncertain else result.category
     return sync_label(
         client, pr.repository, pr.number, category, categories, options.prefix, options.create,
-        pr.is_fork, settings.uncertain_label,
+        pr.is_fork, settings.uncertain_label, dict(settings.labels),
     )  # fmt: skip
+
+
+def apply_comment(result: Result, pr: PullRequest, env: Mapping[str, str]) -> CommentOutcome:
+    """prtriage's one comment on the pull request, created or edited (marked outdated if uncertain)."""
+    client = GitHubClient.from_env(env, need_token=True, why="commenting")
+    return sync_comment(client, pr.repository, pr.number, result, pr.is_fork)
 
 
 # --- label --from: the trusted half of the fork-safe recipe -------------------------------------
@@ -135,6 +143,7 @@ class LabelRequest:
     head_sha: str
     category: str
     uncertain: bool = False  # below the classifying run's min-confidence: no category label
+    data: dict[str, Any] | None = None  # the whole result, for --comment
 
 
 def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
@@ -162,7 +171,7 @@ def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> 
         raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
     if pr.get("repository") != repository:
         raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
-    return LabelRequest(repository, number, str(head), str(category), data.get("uncertain") is True)
+    return LabelRequest(repository, number, str(head), str(category), data.get("uncertain") is True, data)
 
 
 def _workflow_run_head(env: Mapping[str, str]) -> str | None:
@@ -179,11 +188,17 @@ def _workflow_run_head(env: Mapping[str, str]) -> str | None:
 
 
 def label_from_result(
-    path: Path, settings: Settings, options: LabelOptions, env: Mapping[str, str]
-) -> LabelOutcome | str:
-    """Label the pull request a result file names; a string says why nothing was done."""
+    path: Path, settings: Settings, options: LabelOptions, env: Mapping[str, str], comment: bool = False
+) -> list[str]:
+    """Label (and with `comment`, comment on) the pull request a result file names; one line per act."""
     request = read_result_file(path, settings, env)
     label_name(options.prefix, request.category)  # a bad prefix fails before any request
+    result = None
+    if comment:
+        assert request.data is not None
+        result = result_from_json(request.data, settings.category_names)
+        if result.uncertain != request.uncertain:
+            raise UsageError(f"{path}: 'uncertain' does not match its confidence and min_confidence")
     run_head = _workflow_run_head(env)
     if run_head is not None and run_head != request.head_sha:
         raise UsageError(
@@ -200,11 +215,15 @@ def label_from_result(
         raise
     live_head = live.get("head", {}).get("sha") if isinstance(live, dict) else None
     if live_head != request.head_sha:
-        return f"#{request.number} has new commits since this result: left for the newer run"
+        return [f"#{request.number} has new commits since this result: left for the newer run"]
     fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
     categories = [(c.name, c.definition) for c in settings.categories]
     category = None if request.uncertain else request.category
-    return sync_label(
+    outcome = sync_label(
         client, request.repository, request.number, category, categories,
-        options.prefix, options.create, fork, settings.uncertain_label,
+        options.prefix, options.create, fork, settings.uncertain_label, dict(settings.labels),
     )  # fmt: skip
+    done = [outcome.describe()]
+    if result is not None:
+        done.append(sync_comment(client, request.repository, request.number, result, fork).describe())
+    return done

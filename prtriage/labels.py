@@ -2,12 +2,14 @@
 
 Only additions and single deletions are used: `PUT .../labels` replaces every label and races with
 people labelling the same pull request. Labels count as prtriage's own when they are the prefix
-followed by a configured category name.
+followed by a configured category name, a name the label map gives a category, or the uncertain
+label. A mapped name is shared with people (a team's own `bug`), so it comes off only when the
+issue's events show that a bot, not a person, put it on last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prtriage.errors import UsageError
@@ -36,10 +38,14 @@ class LabelOutcome:
     added: bool  # False when the pull request already had it
     created: bool  # the repository lacked the label and prtriage created it
     removed: tuple[str, ...]  # prtriage's earlier labels taken off
+    category: str | None = None  # None: the result is uncertain
+    kept: tuple[str, ...] = ()  # mapped names that would be stale, left on because a person added them
 
     def describe(self) -> str:
         n = self.number
-        if self.label is None:
+        if self.label is None and self.category is not None:
+            done = f"no label for #{n}: category {self.category!r} is mapped to no label"
+        elif self.label is None:
             done = f"no label for #{n}: the result is uncertain"
         elif self.added:
             done = f"added {self.label!r} to #{n}"
@@ -49,6 +55,8 @@ class LabelOutcome:
             done += " (label created)"
         if self.removed:
             done += "; removed " + ", ".join(repr(r) for r in self.removed)
+        if self.kept:
+            done += "; kept " + ", ".join(repr(k) for k in self.kept) + " (a person added it)"
         return done
 
 
@@ -62,7 +70,7 @@ def label_name(prefix: str, category: str) -> str:
     return name
 
 
-def _refused(e: GitHubError, what: str, fork: bool) -> GitHubError:
+def refused(e: GitHubError, what: str, fork: bool) -> GitHubError:
     """A write the token may not do: say why in the terms of this job."""
     if e.status == 403 and e.hint and "rate limit" in e.hint:
         return e
@@ -85,6 +93,20 @@ def _labels_on(client: GitHubClient, repository: str, number: int) -> list[str]:
     return [str(item.get("name")) for item in items if isinstance(item, dict)]
 
 
+def _added_by_people(client: GitHubClient, repository: str, number: int, names: Iterable[str]) -> set[str]:
+    """Those of `names` whose latest `labeled` event is a person's (or unknown): they must stay."""
+    wanted = set(names)
+    if not wanted:
+        return set()
+    last: dict[str, str] = {}
+    for event in client.paginate(f"/repos/{repository}/issues/{number}/events"):  # oldest first
+        if isinstance(event, dict) and event.get("event") == "labeled":
+            name = (event.get("label") or {}).get("name")
+            if name in wanted:
+                last[name] = str((event.get("actor") or {}).get("type", ""))
+    return {name for name in wanted if last.get(name) != "Bot"}
+
+
 def _label_exists(client: GitHubClient, repository: str, name: str) -> bool:
     response = client.request("GET", f"/repos/{repository}/labels/{quote(name)}", allow=(404,))
     return response.status != 404
@@ -99,30 +121,36 @@ def _create_label(client: GitHubClient, repository: str, name: str, color: str, 
 def sync_label(
     client: GitHubClient, repository: str, number: int, category: str | None,
     categories: Sequence[tuple[str, str]], prefix: str, create: bool, fork: bool = False,
-    uncertain_label: str | None = None,
+    uncertain_label: str | None = None, label_map: Mapping[str, str] | None = None,
 ) -> LabelOutcome:  # fmt: skip
     """Give pull request `number` the label of `category`; take off prtriage's labels for other ones.
 
     `categories` are (name, definition) pairs: the configured categories, which define which labels
-    are prtriage's own (with `uncertain_label`, when one is configured). `category` None means the
-    result is uncertain: no category label, `uncertain_label` if given. The new label goes on
+    are prtriage's own (with the names of `label_map` and `uncertain_label`). `category` None means
+    the result is uncertain: no category label, `uncertain_label` if given. The new label goes on
     before old ones come off, so a failure leaves the pull request with its earlier label rather
     than none.
     """
     names = [name for name, _ in categories]
+    label_map = label_map or {}
     if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}", hint="known categories: " + ", ".join(names))
-    ours = {label_name(prefix, name) for name in names}
+    prefixed = {label_name(prefix, name) for name in names}
+    mapped = {label_name("", n) for n in label_map.values() if n} - prefixed  # shared with people
+    ours = prefixed | mapped
     if uncertain_label:
         ours.add(label_name("", uncertain_label))
     if category is None:  # uncertain: earlier category labels come off, since they may be wrong
         wanted = label_name("", uncertain_label) if uncertain_label else None
         color, definition = UNCERTAIN_COLOR, UNCERTAIN_DEFINITION
     else:
-        wanted = label_name(prefix, category)
+        mapped_to = label_map.get(category)
+        wanted = label_name(prefix, category) if mapped_to is None else (mapped_to or None)
         color, definition = COLORS.get(category, DEFAULT_COLOR), dict(categories)[category]
     current = _labels_on(client, repository, number)
-    stale = tuple(name for name in current if name in ours and name != wanted)
+    stale = [name for name in current if name in ours and name != wanted]
+    kept = _added_by_people(client, repository, number, [n for n in stale if n in mapped])
+    stale = [name for name in stale if name not in kept]
     created = added = False
     if wanted is not None and wanted not in current:
         if not _label_exists(client, repository, wanted):
@@ -135,11 +163,11 @@ def sync_label(
             try:
                 created = _create_label(client, repository, wanted, color, definition)
             except GitHubError as e:
-                raise _refused(e, f"cannot create label {wanted!r} in {repository}", fork) from None
+                raise refused(e, f"cannot create label {wanted!r} in {repository}", fork) from None
         try:
             client.request("POST", f"/repos/{repository}/issues/{number}/labels", body={"labels": [wanted]})
         except GitHubError as e:
-            raise _refused(e, f"cannot label pull request #{number}", fork) from None
+            raise refused(e, f"cannot label pull request #{number}", fork) from None
         added = True
     for name in stale:
         try:  # 404: someone took it off meanwhile, which is what we wanted
@@ -147,5 +175,8 @@ def sync_label(
                 "DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(name)}", allow=(404,)
             )
         except GitHubError as e:
-            raise _refused(e, f"cannot remove label {name!r} from #{number}", fork) from None
-    return LabelOutcome(number=number, label=wanted, added=added, created=created, removed=stale)
+            raise refused(e, f"cannot remove label {name!r} from #{number}", fork) from None
+    return LabelOutcome(
+        number=number, label=wanted, added=added, created=created, removed=tuple(stale),
+        category=category, kept=tuple(sorted(kept)),
+    )  # fmt: skip

@@ -3,7 +3,10 @@
 It behaves like GitHub where prtriage depends on it: Link pagination honouring per_page, 404 for
 unknown pull requests and labels, 406 too_large from the diff endpoint, 403 "Resource not
 accessible by integration" for a read-only token (fork pull requests), adding an unknown label
-creates it only with issues: write. Every request is recorded for the tests to check.
+creates it only with issues: write. Issue comments (list, create, edit, delete) and the issue's
+`labeled`/`unlabeled` events are kept too: what the token writes is done by a bot
+(`github-actions[bot]`), what a test seeds may be a person's. Every request is recorded for the
+tests to check.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 TOKEN = "test-token"
 READ_ONLY = "Resource not accessible by integration"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+PERSON = {"login": "octocat", "type": "User"}
 
 
 @dataclass
@@ -46,9 +51,24 @@ class FakeGitHub:
     can_create_labels: bool = True  # issues: write
     requests: list[Request] = field(default_factory=list)
     url: str = ""
+    events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → events, oldest first
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → comments
+    next_comment_id: int = 1000
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
+
+    def label_by(self, number: int, name: str, actor: dict[str, str]) -> None:
+        """Put a label on as `actor` would (a person through the web page), with its event."""
+        self.issue_labels.setdefault(number, []).append(name)
+        self.events.setdefault(number, []).append(
+            {"event": "labeled", "actor": actor, "label": {"name": name}}
+        )
+
+    def add_comment(self, number: int, body: str, user: dict[str, str]) -> int:
+        self.next_comment_id += 1
+        self.comments.setdefault(number, []).append({"id": self.next_comment_id, "body": body, "user": user})
+        return self.next_comment_id
 
 
 def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
@@ -111,6 +131,19 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                         )
                     state.repo_labels.add(body["name"])
                     return self._send(201, body)
+            if parts[:2] == ["issues", "comments"] and len(parts) == 3:
+                return self._comment(method, int(parts[2]), body)
+            if parts[:1] == ["issues"] and len(parts) == 3 and parts[2] in ("comments", "events"):
+                number = int(parts[1])
+                if number not in state.issue_labels:
+                    return self._send(404, {"message": "Not Found"})
+                if parts[2] == "events" and method == "GET":
+                    return self._page(state.events.get(number, []), query, path)
+                if method == "GET":
+                    return self._page(state.comments.get(number, []), query, path)
+                if method == "POST":
+                    made = state.add_comment(number, body["body"], BOT)
+                    return self._send(201, state.comments[number][-1] | {"id": made})
             if parts[:1] == ["issues"] and len(parts) >= 3 and parts[2] == "labels":
                 number = int(parts[1])
                 if number not in state.issue_labels:
@@ -123,12 +156,18 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     if new and not state.can_create_labels:
                         return self._send(403, {"message": READ_ONLY})
                     state.repo_labels.update(new)
-                    labels.extend(n for n in body["labels"] if n not in labels)
+                    for name in body["labels"]:
+                        if name not in labels:
+                            labels.append(name)
+                            event = {"event": "labeled", "actor": BOT, "label": {"name": name}}
+                            state.events.setdefault(number, []).append(event)
                     return self._send(200, [{"name": n} for n in labels])
                 if method == "DELETE" and len(parts) == 4:
                     if parts[3] not in labels:
                         return self._send(404, {"message": "Label does not exist"})
                     labels.remove(parts[3])
+                    event = {"event": "unlabeled", "actor": BOT, "label": {"name": parts[3]}}
+                    state.events.setdefault(number, []).append(event)
                     return self._send(200, [{"name": n} for n in labels])
             if parts[:1] == ["pulls"] and method == "GET":
                 number = int(parts[1])
@@ -147,6 +186,21 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     return self._send(200, {"number": number, "head": head})
             return self._send(404, {"message": "Not Found"})
 
+        def _comment(self, method: str, comment_id: int, body: Any) -> None:
+            for comments in state.comments.values():
+                for i, comment in enumerate(comments):
+                    if comment["id"] != comment_id:
+                        continue
+                    if method == "PATCH":
+                        comment["body"] = body["body"]
+                        return self._send(200, comment)
+                    if method == "DELETE":
+                        del comments[i]
+                        return self._send(204)
+                    if method == "GET":
+                        return self._send(200, comment)
+            return self._send(404, {"message": "Not Found"})
+
         def do_GET(self) -> None:
             self._handle("GET")
 
@@ -158,6 +212,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def do_PUT(self) -> None:
             self._handle("PUT")
+
+        def do_PATCH(self) -> None:
+            self._handle("PATCH")
 
     return Handler
 

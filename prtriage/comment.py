@@ -1,0 +1,179 @@
+"""The sticky pull-request comment (opt-in): one comment, found again by a hidden marker, edited each run.
+
+Pull-request comments are issue comments (the `issues/{n}/comments` endpoints; the token needs
+`pull-requests: write`). Only a comment that holds the marker *and* was written by a bot counts
+as prtriage's: anyone can paste the marker into a comment of their own, and prtriage must never
+overwrite a person's words. When a result is uncertain, the comment is not deleted but marked
+outdated, so reviewers see that the earlier category no longer holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prtriage.budget import FileEntry
+from prtriage.errors import UsageError
+from prtriage.github_api import GitHubClient, GitHubError
+from prtriage.labels import refused
+from prtriage.report import to_markdown, uncertain_note
+from prtriage.triage import Result
+
+MARKER = "<!-- prtriage:comment -->"
+MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters
+HEADING = "### prtriage"
+CUT_NOTE = "\n\n*(cut to GitHub's comment size limit)*\n"
+
+
+@dataclass(frozen=True)
+class CommentOutcome:
+    number: int
+    action: str  # "created", "updated", "unchanged", "marked outdated" or "none"
+    comment_id: int | None
+
+    def describe(self) -> str:
+        if self.action == "none":
+            return f"no comment on #{self.number}: the result is uncertain and there was none to mark"
+        return f"comment {self.action} on #{self.number}"
+
+
+def without_mentions(text: str) -> str:
+    """A comment's `@name` notifies that person: the reasoning and file names must not ping anyone."""
+    return text.replace("@", "@\u2060")  # a word joiner breaks the mention and stays invisible
+
+
+def _fit(body: str) -> str:
+    if len(body) <= MAX_BODY_CHARS:
+        return body
+    return body[: MAX_BODY_CHARS - len(CUT_NOTE)] + CUT_NOTE
+
+
+def comment_body(result: Result) -> str:
+    """The category, probability table, reasoning and what the budget left out, behind the marker."""
+    return _fit(MARKER + "\n" + without_mentions(to_markdown(result, heading=HEADING)))
+
+
+def outdated_body(result: Result) -> str:
+    """What the comment becomes when the latest result is uncertain: the earlier category is withdrawn."""
+    note = uncertain_note(result).removeprefix("uncertain: ")
+    lines = [
+        MARKER,
+        HEADING,
+        "",
+        f"**Outdated:** the latest push is uncertain ({note}); the category shown here before no longer holds.",
+        "",
+        "<details><summary>The uncertain result</summary>",
+        "",
+        to_markdown(result, heading="#### prtriage (uncertain)"),
+        "</details>",
+        "",
+    ]
+    return _fit(without_mentions("\n".join(lines)))
+
+
+def _is_ours(comment: Any) -> bool:
+    if not isinstance(comment, dict):
+        return False
+    user = comment.get("user")
+    return MARKER in str(comment.get("body") or "") and isinstance(user, dict) and user.get("type") == "Bot"
+
+
+def find_comment(client: GitHubClient, repository: str, number: int) -> dict[str, Any] | None:
+    """prtriage's earlier comment on the pull request, if any (the oldest, should a race have made two)."""
+    try:
+        for comment in client.paginate(f"/repos/{repository}/issues/{number}/comments"):
+            if _is_ours(comment):
+                found: dict[str, Any] = comment
+                return found
+    except GitHubError as e:
+        if e.status == 404:
+            raise GitHubError(f"pull request #{number} not found in {repository}", status=404) from None
+        raise
+    return None
+
+
+def sync_comment(
+    client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False
+) -> CommentOutcome:
+    """Create or edit prtriage's comment; an uncertain result marks an existing one outdated."""
+    existing = find_comment(client, repository, number)
+    if result.uncertain and existing is None:
+        return CommentOutcome(number, "none", None)
+    body = outdated_body(result) if result.uncertain else comment_body(result)
+    try:
+        if existing is None:
+            made = client.request(
+                "POST", f"/repos/{repository}/issues/{number}/comments", body={"body": body}
+            ).json()
+            return CommentOutcome(number, "created", made.get("id") if isinstance(made, dict) else None)
+        comment_id = int(existing["id"])
+        if existing.get("body") == body:
+            return CommentOutcome(number, "unchanged", comment_id)
+        client.request("PATCH", f"/repos/{repository}/issues/comments/{comment_id}", body={"body": body})
+    except GitHubError as e:
+        raise refused(e, f"cannot comment on pull request #{number}", fork) from None
+    return CommentOutcome(number, "marked outdated" if result.uncertain else "updated", comment_id)
+
+
+# --- a result file from another run (label --from --comment): untrusted, checked field by field ----
+
+
+def _number(data: dict[str, Any], key: str, lo: float, hi: float) -> float:
+    value = data.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
+        raise UsageError(f"result file: {key!r} must be a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise UsageError(f"result file: {key!r} must be a count")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, limit: int, optional: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"result file: {key!r} must be text")
+    return value[:limit]
+
+
+def _file_entry(item: Any) -> FileEntry:
+    if not isinstance(item, dict) or item.get("shown") not in ("full", "partial", "none"):
+        raise UsageError("result file: a `files` entry is not a file of a classify result")
+    return FileEntry(
+        path=str(_text(item, "path", 1000)), old_path=_text(item, "old_path", 1000, optional=True),
+        status=str(_text(item, "status", 20)), kind=str(_text(item, "kind", 20)),
+        additions=_count(item, "additions"), deletions=_count(item, "deletions"),
+        shown=str(item["shown"]), reason=_text(item, "reason", 200, optional=True),
+    )  # fmt: skip
+
+
+def result_from_json(data: dict[str, Any], names: Sequence[str]) -> Result:
+    """The Result a `classify --github` JSON describes, for rendering the comment from it."""
+    probabilities = data.get("probabilities")
+    if not isinstance(probabilities, dict) or set(probabilities) != set(names):
+        raise UsageError("result file: 'probabilities' must give every configured category")
+    files = data.get("files", [])
+    if not isinstance(files, list):
+        raise UsageError("result file: 'files' must be a list")
+    min_confidence = None
+    if data.get("min_confidence") is not None:
+        min_confidence = _number(data, "min_confidence", 0, 1)
+    return Result(
+        category=str(data.get("category")),
+        confidence=_number(data, "confidence", 0, 1),
+        probabilities={name: _number(probabilities, name, 0, 1) for name in names},
+        reasoning=str(_text(data, "reasoning", 1000)),
+        files=tuple(_file_entry(f) for f in files),
+        model=str(_text(data, "model", 200)),
+        adapter=_text(data, "adapter", 200, optional=True),
+        prompt_tokens=_count(data, "prompt_tokens"),
+        body_cut=data.get("description_cut") is True,
+        source=str(_text(data, "source", 200, optional=True) or ""),
+        min_confidence=min_confidence,
+    )
