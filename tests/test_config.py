@@ -114,3 +114,53 @@ def test_environment_names_use_underscores(tmp_path: Path) -> None:
     env = {"PRTRIAGE_FAIL_ON": "docs", "PRTRIAGE_CONTEXT_SIZE": "1024", "PRTRIAGE_REASONING_TOKENS": "0"}
     s = resolve_settings({}, env=env, cwd=tmp_path)
     assert (s.fail_on, s.context_size, s.reasoning_tokens) == (("docs",), 1024, 0)
+
+
+def test_label_map_from_table_env_and_flag(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.prtriage]\nfail-on = ["chore"]\n[tool.prtriage.labels]\nfix = "bug"\nchore = ""\n'
+    )
+    assert resolve_settings({}, env={}, cwd=tmp_path).labels == (("fix", "bug"), ("chore", ""))
+    env = {"PRTRIAGE_LABELS": "fix=bug, perf=bug ,docs=documentation"}
+    assert resolve_settings({}, env=env, cwd=tmp_path).labels == (
+        ("fix", "bug"), ("perf", "bug"), ("docs", "documentation"),
+    )  # fmt: skip
+    flag = resolve_settings({"labels": "feature=enhancement"}, env=env, cwd=tmp_path)
+    assert flag.labels == (("feature", "enhancement"),)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("bugfix=bug", "labels: unknown category 'bugfix'"),
+        ("=bug", "'labels' has an empty category name"),
+        ("fix", "item 'fix' is not CATEGORY=LABEL"),
+        ("fix=bug,fix=defect", "maps category 'fix' twice"),
+        ("fix=" + "b" * 51, "is longer than 50 characters"),
+    ],
+)
+def test_bad_label_maps_name_the_problem(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve_settings({}, env={"PRTRIAGE_LABELS": value}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[labels]\nfix = "bug, defect"\n', "holds a comma"),
+        ("[labels]\nfix = 3\n", "the label of 'fix' must be a string"),
+        ('[labels]\nfix = " bug"\n', "surrounding spaces"),
+        ('labels = "fix=bug"\n[notes]\nfix = "Fixes\\nmore"\n', "heading of 'fix' must be one line"),
+        ('[notes]\nwat = "Wat"\n', "notes: unknown category 'wat'"),
+    ],
+)
+def test_bad_label_map_and_notes_tables(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / ".prtriage.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        resolve_settings({}, env={}, cwd=tmp_path)
+
+
+def test_notes_headings_keep_their_order(tmp_path: Path) -> None:
+    (tmp_path / ".prtriage.toml").write_text('[notes]\nfix = "Bug fixes"\nfeature = "New"\nchore = ""\n')
+    settings = resolve_settings({}, env={}, cwd=tmp_path)
+    assert settings.notes == (("fix", "Bug fixes"), ("feature", "New"), ("chore", ""))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import TOKEN, FakeGitHub, Pull, Server
+from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
@@ -275,3 +275,109 @@ def test_label_from_an_uncertain_result_adds_no_category_label(gh: FakeGitHub, t
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "no label for #7: the result is uncertain" in proc.stderr
     assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category"]
+
+
+# --- the label map: a team's own labels (`bug`, `enhancement`) instead of prtriage:<category> -------
+
+GITHUB_DEFAULTS = {"fix": "bug", "feature": "enhancement", "docs": "documentation", "chore": ""}
+
+
+def test_a_human_applied_mapped_label_is_neither_added_twice_nor_removed(gh: FakeGitHub) -> None:
+    gh.repo_labels |= {"enhancement", "documentation"}
+    gh.issue_labels[7] = []
+    gh.label_by(7, "bug", PERSON)  # a person labelled it before prtriage ran
+    outcome = sync_label(
+        client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert outcome.label == "bug" and not outcome.added and gh.writes() == []
+    # A later run thinks it is a feature: enhancement goes on, the person's bug stays.
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["bug", "enhancement"]
+    assert outcome.removed == () and outcome.kept == ("bug",)
+    assert outcome.describe() == "added 'enhancement' to #7; kept 'bug' (a person added it)"
+
+
+def test_a_mapped_label_prtriage_added_comes_off_when_the_category_changes(gh: FakeGitHub) -> None:
+    gh.repo_labels |= {"enhancement"}
+    gh.issue_labels[7] = ["fix"]  # a human label that merely looks like a category stays
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
+    assert gh.issue_labels[7] == ["fix", "bug"]
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["fix", "enhancement"] and outcome.removed == ("bug",)
+    # Taken off by prtriage, put back by a person: from then on it is theirs.
+    gh.label_by(7, "bug", PERSON)
+    sync_label(client(gh), "o/r", 7, "docs", CATEGORIES, "prtriage:", True, label_map=GITHUB_DEFAULTS)
+    assert gh.issue_labels[7] == ["fix", "bug", "documentation"]
+
+
+def test_unmapped_categories_keep_the_prefix_and_old_prefixed_labels_come_off(gh: FakeGitHub) -> None:
+    gh.issue_labels[7] = ["prtriage:fix", "needs review"]  # from before the team added a map
+    outcome = sync_label(
+        client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["needs review", "bug"] and outcome.removed == ("prtriage:fix",)
+    gh.repo_labels.add("prtriage:perf")
+    sync_label(client(gh), "o/r", 7, "perf", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
+    assert gh.issue_labels[7] == ["needs review", "prtriage:perf"]  # prtriage put bug on: it goes
+
+
+def test_a_category_mapped_to_nothing_gets_no_label(gh: FakeGitHub) -> None:
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
+    outcome = sync_label(
+        client(gh), "o/r", 7, "chore", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert outcome.label is None and not outcome.added
+    assert outcome.describe().startswith("no label for #7: category 'chore' is mapped to no label")
+    # bug was a person's from the fixture (no event says a bot added it); prtriage:feature was ours.
+    assert gh.issue_labels[7] == ["bug", "fix", "prtriage:not-a-category"]
+
+
+def test_many_categories_may_share_one_label(gh: FakeGitHub) -> None:
+    shared = {"fix": "bug", "perf": "bug"}
+    gh.issue_labels[7] = []
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=shared)
+    writes = len(gh.writes())
+    outcome = sync_label(client(gh), "o/r", 7, "perf", CATEGORIES, "prtriage:", False, label_map=shared)
+    assert gh.issue_labels[7] == ["bug"] and not outcome.added and outcome.removed == ()
+    assert len(gh.writes()) == writes
+
+
+def test_create_labels_creates_the_mapped_name(gh: FakeGitHub) -> None:
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True, label_map=GITHUB_DEFAULTS
+    )
+    assert outcome.created and outcome.label == "enhancement"
+    created = next(r for r in gh.requests if r.method == "POST" and r.path == "/repos/o/r/labels")
+    assert created.body["name"] == "enhancement" and created.body["color"] == "a2eeef"
+
+
+def test_uncertain_with_a_map_takes_off_only_prtriages_mapped_labels(gh: FakeGitHub) -> None:
+    gh.issue_labels[7] = []
+    gh.label_by(7, "bug", PERSON)
+    sync_label(client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True, label_map=GITHUB_DEFAULTS)
+    outcome = sync_label(
+        client(gh), "o/r", 7, None, CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert outcome.label is None and outcome.removed == ("enhancement",) and outcome.kept == ("bug",)
+    assert gh.issue_labels[7] == ["bug"]
+
+
+def test_label_from_honours_the_label_map_flag_and_config(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.issue_labels[7] = ["prtriage:feature"]
+    proc = _label_cli(gh, tmp_path, _result(), "--label-map", "fix=bug,feature=enhancement")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "added 'bug' to #7; removed 'prtriage:feature'" in proc.stderr
+    assert gh.issue_labels[7] == ["bug"]
+    config = tmp_path / "prtriage.toml"
+    config.write_text('[labels]\nfix = "kind/bug"\n')
+    gh.repo_labels.add("kind/bug")
+    proc = _label_cli(gh, tmp_path, _result(), "--config", str(config))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    # The config's map names no `bug` any more, so bug is not prtriage's to take off.
+    assert gh.issue_labels[7] == ["bug", "kind/bug"]
+    bad = _label_cli(gh, tmp_path, _result(), "--label-map", "bugfix=bug")
+    assert bad.returncode == 2 and "labels: unknown category 'bugfix'" in bad.stderr
