@@ -269,3 +269,26 @@ def test_run_step_builds_arguments_without_expanding_inputs(tmp_path: Path, fake
         and argv == []
         and stdout.startswith("::notice title=prtriage::no pull request in this push")
     )
+
+
+def test_label_map_and_comment_inputs(tmp_path: Path, fake_venv: Path) -> None:
+    code, stdout, _ = check(tmp_path, comment="yes")
+    assert code == 2 and "input comment must be true or false" in stdout
+    code, stdout, _ = check(tmp_path, comment="true", **{"github-token": ""})
+    assert code == 2 and "github-token is empty" in stdout
+    label_map = "fix=bug,feature=enhancement,chore="
+    code, _, argv = run_mode(
+        tmp_path, fake_venv, "classify", label="true", comment="true", **{"label-map": label_map}
+    )
+    assert code == 0 and argv == [
+        "classify", "--github", "--diff-from", "git", "--label", "--label-prefix", "prtriage:",
+        "--label-map", label_map, "--comment",
+    ]  # fmt: skip
+    code, _, argv = run_mode(tmp_path, fake_venv, "classify", **{"label-map": label_map})
+    assert argv == ["classify", "--github", "--diff-from", "git"]  # no label: the map is unused
+    code, _, argv = run_mode(
+        tmp_path, fake_venv, "label", comment="true", **{"label-from": "r.json", "label-map": label_map}
+    )
+    assert argv == [
+        "label", "--from", "r.json", "--label-prefix", "prtriage:", "--label-map", label_map, "--comment",
+    ]  # fmt: skip

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from action_sim import read_outputs, run_step
 from conftest import git, write
-from fake_github import TOKEN, FakeGitHub, Pull, Server
+from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
@@ -299,3 +299,30 @@ def test_uncertain_result_neither_fails_nor_labels_with_a_category(gh: FakeGitHu
 def test_action_checks_min_confidence(tmp_path: Path) -> None:
     proc = run_step("check", {"min-confidence": "1.5"}, {}, {"GITHUB_EVENT_NAME": "pull_request"}, tmp_path)
     assert proc.returncode == 2 and "min-confidence must be a number from 0 to 1" in proc.stdout
+
+
+@pytest.mark.slow
+def test_action_with_label_map_and_comment_edits_one_comment(gh: FakeGitHub, tmp_path: Path) -> None:
+    """The README's label map: a mapped category gets the team's label; two runs, one comment."""
+    label_map = "fix=bug,feature=enhancement,docs=documentation"
+    mapped = dict(pair.split("=") for pair in label_map.split(","))
+    gh.pulls[7] = Pull("b" * 40, diff=FIX_DIFF)
+    gh.label_by(7, "bug", PERSON)  # a person already said it is a bug
+    empty = tmp_path / "workspace"
+    empty.mkdir()
+    env = {**event_env(tmp_path, payload("a" * 40, "b" * 40), "pull_request_target"),
+           "GITHUB_API_URL": gh.url}  # fmt: skip
+    inputs = {"diff-from": "github", "label": "true", "create-labels": "true", "comment": "true",
+              "label-map": label_map}  # fmt: skip
+    for run in (1, 2):
+        proc = classify_step(empty, env, **inputs)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        category = json.loads(read_outputs(tmp_path / "output")["json"])["category"]
+        (tmp_path / "output").write_text("")
+        label = mapped.get(category, f"prtriage:{category}")
+        assert gh.issue_labels[7][:2] == ["needs review", "bug"]  # the person's labels stay, once
+        assert label in gh.issue_labels[7] and gh.issue_labels[7].count("bug") == 1
+        assert "prtriage:feature" not in gh.issue_labels[7]  # prefixed: prtriage's own, stale now
+        (comment,) = gh.comments[7]
+        assert comment["body"].startswith("<!-- prtriage:comment -->") and f"`{category}`" in comment["body"]
+        assert ("comment created on #7" if run == 1 else "comment unchanged on #7") in proc.stderr

@@ -1,0 +1,136 @@
+"""The sticky pull-request comment against the fake GitHub: one comment, edited, never a person's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from test_labels import HEAD, _label_cli, _result
+
+from prtriage.budget import FileEntry
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.comment import MARKER, result_from_json, sync_comment
+from prtriage.errors import UsageError
+from prtriage.github_api import GitHubClient, GitHubError
+from prtriage.triage import Result
+
+NAMES = [c.name for c in DEFAULT_CATEGORIES]
+
+
+def result(category: str = "fix", confidence: float = 0.8, **changes: object) -> Result:
+    probs = {n: (confidence if n == category else (1 - confidence) / (len(NAMES) - 1)) for n in NAMES}
+    files = (
+        FileEntry("src/app.py", None, "modified", "code", 3, 1, "full", None),
+        FileEntry("package-lock.json", None, "modified", "lock", 900, 20, "none", "lock file"),
+    )
+    base = Result(category, confidence, probs, "Guards the division against a zero divisor.", files,
+                  "SmolLM2-135M", "default-adapter.gguf", 300, False, "#7")  # fmt: skip
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    state = FakeGitHub(repo_labels={"prtriage:fix"}, issue_labels={7: []}, pulls={7: Pull(HEAD)})
+    with Server(state):
+        yield state
+
+
+def client(gh: FakeGitHub) -> GitHubClient:
+    return GitHubClient(gh.url, TOKEN)
+
+
+def test_one_comment_created_then_edited_then_left_alone(gh: FakeGitHub) -> None:
+    first = sync_comment(client(gh), "o/r", 7, result())
+    assert first.action == "created" and first.describe() == "comment created on #7"
+    (comment,) = gh.comments[7]
+    body = comment["body"]
+    assert body.startswith(MARKER + "\n### prtriage\n")
+    assert "**Category:** `fix` (80%)" in body and "| fix | 80.0% |" in body
+    assert "> Guards the division against a zero divisor." in body
+    assert "2 files changed, 1 not fully shown to the model" in body and "lock file" in body
+    second = sync_comment(client(gh), "o/r", 7, result("docs", 0.9))
+    assert second.action == "updated" and second.comment_id == first.comment_id
+    (comment,) = gh.comments[7]  # still one
+    assert "**Category:** `docs` (90%)" in comment["body"]
+    writes = len(gh.writes())
+    assert sync_comment(client(gh), "o/r", 7, result("docs", 0.9)).action == "unchanged"
+    assert len(gh.writes()) == writes
+    patch = next(r for r in gh.requests if r.method == "PATCH")
+    assert patch.path == f"/repos/o/r/issues/comments/{first.comment_id}"
+
+
+def test_a_persons_comment_with_the_marker_is_never_edited(gh: FakeGitHub) -> None:
+    theirs = gh.add_comment(7, f"quoting the bot: {MARKER} fix", PERSON)
+    for i in range(120):  # prtriage's own comment lands on the second page
+        gh.add_comment(7, f"review comment {i}", PERSON)
+    outcome = sync_comment(client(gh), "o/r", 7, result())
+    assert outcome.action == "created" and outcome.comment_id != theirs
+    assert gh.comments[7][0]["body"] == f"quoting the bot: {MARKER} fix"
+    again = sync_comment(client(gh), "o/r", 7, result("feature"))
+    assert again.action == "updated" and again.comment_id == outcome.comment_id
+    assert len(gh.comments[7]) == 122
+
+
+def test_uncertain_marks_the_comment_outdated_and_adds_none(gh: FakeGitHub) -> None:
+    unsure = result("fix", 0.3, min_confidence=0.7)
+    assert sync_comment(client(gh), "o/r", 7, unsure).action == "none"
+    assert gh.writes() == []  # no comment to withdraw: none is written
+    sync_comment(client(gh), "o/r", 7, result())
+    outcome = sync_comment(client(gh), "o/r", 7, unsure)
+    assert outcome.action == "marked outdated"
+    (comment,) = gh.comments[7]
+    assert comment["body"].startswith(MARKER + "\n### prtriage\n\n**Outdated:** the latest push is uncertain")
+    assert "below min-confidence 70%" in comment["body"]
+    assert "no longer holds" in comment["body"] and "**Category:**" in comment["body"]  # in <details>
+    assert sync_comment(client(gh), "o/r", 7, result()).action == "updated"  # sure again
+
+
+def test_untrusted_text_cannot_mention_or_inject_html(gh: FakeGitHub) -> None:
+    hostile = result(reasoning="cc @octocat <img src=x onerror=alert(1)> | ::error::x\nnext")
+    hostile = replace(hostile, files=(FileEntry("@admin/<b>.py", None, "added", "code", 1, 0, "full", None),))
+    sync_comment(client(gh), "o/r", 7, hostile)
+    body = gh.comments[7][0]["body"]
+    assert "@octocat" not in body and "@admin" not in body and "@\u2060octocat" in body
+    assert "<img" not in body and "<b>" not in body and "&lt;img" in body
+
+
+def test_a_read_only_fork_token_says_how_to_comment_safely(gh: FakeGitHub) -> None:
+    gh.can_write = False
+    with pytest.raises(GitHubError) as e:
+        sync_comment(client(gh), "o/r", 7, result(), fork=True)
+    assert e.value.status == 403 and "workflow_run" in (e.value.hint or "")
+    with pytest.raises(GitHubError, match="pull request #99 not found"):
+        sync_comment(client(gh), "o/r", 99, result())
+
+
+def test_a_result_file_is_checked_before_it_becomes_a_comment() -> None:
+    good = {**result().to_json()}
+    assert result_from_json(good, NAMES).probabilities["fix"] == pytest.approx(0.8)
+    bad_values = [
+        {"confidence": 7}, {"probabilities": {"fix": 1.0}}, {"files": [{"path": "a"}]},
+        {"reasoning": ["x"]}, {"prompt_tokens": -1},
+    ]  # fmt: skip
+    for bad in bad_values:
+        with pytest.raises(UsageError, match="result file"):
+            result_from_json({**good, **bad}, NAMES)
+
+
+def test_label_from_with_comment(gh: FakeGitHub, tmp_path: Path) -> None:
+    full = {**result().to_json(), "pull_request": _result()["pull_request"]}
+    proc = _label_cli(gh, tmp_path, full, "--comment")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "added 'prtriage:fix' to #7" in proc.stderr and "comment created on #7" in proc.stderr
+    assert gh.comments[7][0]["user"] == BOT and "**Category:** `fix`" in gh.comments[7][0]["body"]
+    proc = _label_cli(gh, tmp_path, full, "--comment")
+    assert "comment unchanged on #7" in proc.stderr and len(gh.comments[7]) == 1
+    # `uncertain` that its own numbers contradict: refused before anything is written.
+    writes = len(gh.writes())
+    lying = {**full, "uncertain": True}
+    proc = _label_cli(gh, tmp_path, lying, "--comment")
+    assert proc.returncode == 2 and "'uncertain' does not match" in proc.stderr
+    assert len(gh.writes()) == writes
