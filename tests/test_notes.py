@@ -1,0 +1,192 @@
+"""`prtriage notes A..B`: which changes landed, how they are grouped and shown; one real-model run."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import commit, git
+from rich.console import Console
+from test_cli import _one_line_error, run
+
+from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.config import Settings, resolve_settings
+from prtriage.errors import UsageError
+from prtriage.git import LogEntry
+from prtriage.notes import Entry, Landed, landed, landed_changes, parse_range, progress, to_json, to_markdown
+from prtriage.triage import Result
+
+NAMES = [c.name for c in DEFAULT_CATEGORIES]
+A, B, C = "a" * 40, "b" * 40, "c" * 40
+
+
+def entry(sha: str, parents: tuple[str, ...], subject: str, body: str = "") -> Landed:
+    return landed(LogEntry(sha, parents, "2026-01-01T00:00:00Z", subject, body))
+
+
+def test_what_each_kind_of_landed_commit_says() -> None:
+    merge = entry(C, (A, B), "Merge pull request #12 from me/fix-zero", "fix: Guard division by zero\n\nmore")
+    assert (merge.number, merge.title, merge.body, merge.commit_type, merge.type_category) == (
+        12, "Guard division by zero", "more", "fix", "fix",
+    )  # fmt: skip
+    assert merge.parent == A  # the change is what the merge brought to the first parent
+    squash = entry(C, (A,), "feat(cli): add --comment (#13)", "* feat: add --comment\n* fix typo")
+    assert (squash.number, squash.title, squash.commit_type) == (13, "add --comment", "feat")
+    assert squash.body == "* add --comment\n* fix typo"
+    topic = entry(C, (A,), "README: say how to install")  # a topic, not a Conventional type
+    assert (topic.title, topic.commit_type, topic.type_category, topic.number) == (
+        "README: say how to install", None, None, None,
+    )  # fmt: skip
+    bump = entry(C, (A,), "chore(deps): bump rich from 13 to 14 (#20)")
+    assert bump.type_category == "deps"
+    bare = entry(C, (A, B), "Merge pull request #14 from me/branch-name")
+    assert (bare.title, bare.number) == ("me/branch-name", 14)
+
+
+def test_ranges_are_two_dot() -> None:
+    assert parse_range("v0.1.0..HEAD") == ("v0.1.0", "HEAD")
+    assert parse_range("v0.1.0..") == parse_range("v0.1.0") == ("v0.1.0", "HEAD")
+    for bad in ("v1...v2", "..HEAD", "--all..HEAD"):
+        with pytest.raises(UsageError):
+            parse_range(bad)
+
+
+def history(tmp_path: Path) -> Path:
+    """main: v0.1.0, a merged pull request (#12) with two commits, a squash (#13), a direct commit."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "init", {"src/calc.py": "def div(a, b):\n    return a / b\n", "README.md": "# calc\n"})
+    git(root, "tag", "v0.1.0")
+    git(root, "checkout", "-q", "-b", "fix-zero")
+    commit(root, "fix: guard the division", {"src/calc.py": (
+        "def div(a, b):\n    if b == 0:\n        raise ZeroDivisionError('b must not be 0')\n    return a / b\n")})  # fmt: skip
+    commit(root, "test: cover division by zero", {"tests/test_calc.py": (
+        "import pytest\nfrom calc import div\n\ndef test_zero():\n    with pytest.raises(ZeroDivisionError):\n"
+        "        div(1, 0)\n")})  # fmt: skip
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", "fix-zero", "-m", "Merge pull request #12 from me/fix-zero",
+        "-m", "fix: raise a clear error when dividing by zero")  # fmt: skip
+    commit(root, "feat: add a multiply function (#13)", {"src/calc.py": (
+        "def div(a, b):\n    if b == 0:\n        raise ZeroDivisionError('b must not be 0')\n    return a / b\n\n\n"
+        "def mul(a, b):\n    return a * b\n")})  # fmt: skip
+    commit(root, "docs: explain how to install and use calc", {"README.md": (
+        "# calc\n\nInstall with `pip install calc`, then:\n\n```python\nfrom calc import div, mul\n"
+        "print(mul(2, div(6, 3)))\n```\n")})  # fmt: skip
+    return root
+
+
+def test_landed_changes_follow_the_first_parent(tmp_path: Path) -> None:
+    root = history(tmp_path)
+    found = landed_changes(root, "v0.1.0..HEAD")
+    assert [(c.title, c.number) for c in found] == [
+        ("raise a clear error when dividing by zero", 12),  # the branch's own commits are not listed
+        ("add a multiply function", 13),
+        ("explain how to install and use calc", None),
+    ]
+
+
+def test_bad_ref_and_empty_range_fail_before_the_model(tmp_path: Path) -> None:
+    root = history(tmp_path)
+    _one_line_error(run(root, "notes", "v9.9.9..HEAD"), 3, "unknown ref 'v9.9.9' in v9.9.9..HEAD")
+    _one_line_error(run(root, "notes", "HEAD..v0.1.0"), 3, "no changes in HEAD..v0.1.0")
+    _one_line_error(run(root, "notes", "v0.1.0...HEAD"), 2, "use A..B (two dots)")
+    _one_line_error(run(tmp_path, "notes", "HEAD~1..HEAD"), 3, "not a git repository")
+
+
+def result(category: str, confidence: float = 0.9, min_confidence: float | None = None) -> Result:
+    probs = {n: (confidence if n == category else 0.0) for n in NAMES}
+    return Result(category, confidence, probs, "r", (), "m", None, 10, False, "", {}, min_confidence)
+
+
+def made(title: str, category: str, commit_type: str | None = None, number: int | None = None,
+         **kw: float | None) -> Entry:  # fmt: skip
+    type_category = {"feat": "feature", "fix": "fix", "docs": "docs"}.get(commit_type or "")
+    change = Landed(C, A, title, "", number, commit_type, type_category)
+    return Entry(change, result(category, **kw))  # type: ignore[arg-type]
+
+
+def test_markdown_groups_by_category_in_order_and_flags_disagreeing_types() -> None:
+    entries = [
+        made("Add multiply", "feature", "feat", 13),
+        made("Guard zero", "fix", "feat", 12),  # the type says feature, the model fix
+        made("Explain install", "docs"),
+        made("Speed up parsing", "perf", "fix", 15),
+        made("Maybe a test", "test", min_confidence=0.95),
+    ]
+    text = to_markdown(entries, Settings(), title="v0.2.0")
+    assert text == (
+        "# v0.2.0\n\n"
+        "## Features\n\n- Add multiply (#13)\n\n"
+        "## Fixes\n\n- Guard zero (#12) · commit type `feat`\n\n"
+        "## Performance\n\n- Speed up parsing (#15) · commit type `fix`\n\n"
+        "## Documentation\n\n- Explain install (ccccccc)\n\n"
+        "## Not sorted (below min-confidence)\n\n- Maybe a test (ccccccc)\n"
+    )
+    assert to_markdown([], Settings()) == "No changes to list.\n"
+
+
+def test_configured_headings_reorder_rename_and_hide(tmp_path: Path) -> None:
+    (tmp_path / ".prtriage.toml").write_text('[notes]\nfix = "Bug fixes"\nfeature = "New"\ndocs = ""\n')
+    settings = resolve_settings({}, env={}, cwd=tmp_path)
+    entries = [made("Add", "feature"), made("Guard", "fix"), made("Explain", "docs"), made("Bump", "deps")]
+    text = to_markdown(entries, settings)
+    assert re.findall(r"^## (.*)$", text, re.MULTILINE) == ["Bug fixes", "New", "Dependencies"]
+    assert "Explain" not in text  # docs = "": hidden from the Markdown
+    assert [e["title"] for e in json.loads(to_json("a..b", entries, []))["entries"]] == [
+        "Add", "Guard", "Explain", "Bump",
+    ]  # fmt: skip
+
+
+def test_titles_cannot_inject_html_or_mention_people() -> None:
+    text = to_markdown([made("Thanks @octocat <script>x</script>\nmore", "fix")], Settings())
+    assert "@octocat" not in text and "<script>" not in text and "&lt;script&gt;" in text
+    assert "- Thanks @\u2060octocat &lt;script&gt;x&lt;/script&gt; more (ccccccc)" in text
+
+
+def test_progress_without_a_terminal_prints_plain_lines_on_long_ranges() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False)
+    with progress(25, console) as advance:
+        for _ in range(25):
+            advance()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "prtriage notes: classified 2/25" and lines[-1] == "prtriage notes: classified 25/25"
+    assert len(lines) == 13
+    short = io.StringIO()
+    with progress(3, Console(file=short, force_terminal=False)) as advance:
+        for _ in range(3):
+            advance()
+    assert short.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_notes_for_a_range_in_one_process(tmp_path: Path) -> None:
+    root = history(tmp_path)
+    proc = run(root, "notes", "v0.1.0..HEAD", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    entries = data["entries"]
+    assert data["range"] == "v0.1.0..HEAD" and data["skipped"] == []
+    assert [(e["number"], e["commit_type"]) for e in entries] == [(12, "fix"), (13, "feat"), (None, "docs")]
+    for e in entries:
+        assert e["category"] in NAMES and 0 < e["confidence"] <= 1 and e["uncertain"] is False
+        assert e["disagrees"] == (e["type_category"] != e["category"])
+    (root / ".prtriage.toml").write_text('[notes]\ndocs = "Docs first"\n')
+    md = run(root, "notes", "v0.1.0..", "--title", "calc v0.2.0")
+    assert md.returncode == 0, md.stderr
+    headings = re.findall(r"^## (.*)$", md.stdout, re.MULTILINE)
+    assert md.stdout.startswith("# calc v0.2.0\n\n## ")
+    assert headings == list(dict.fromkeys(headings)) and len(headings) <= 3
+    assert headings[0] == "Docs first" or all(e["category"] != "docs" for e in entries)
+    for e, marker in zip(entries, ["(#12)", "(#13)", "("]):
+        line = next(x for x in md.stdout.splitlines() if x.startswith(f"- {e['title']} {marker}"))
+        section = md.stdout[: md.stdout.index(line)].rsplit("## ", 1)[1].split("\n")[0]
+        expected = dict([("docs", "Docs first"), ("feature", "Features"), ("fix", "Fixes"),
+                         ("perf", "Performance"), ("refactor", "Refactoring"), ("test", "Tests"),
+                         ("ci", "CI"), ("build", "Build"), ("deps", "Dependencies"), ("chore", "Chores")])  # fmt: skip
+        assert section == expected[e["category"]]
+        assert ("commit type" in line) == e["disagrees"]
