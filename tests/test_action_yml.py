@@ -68,9 +68,11 @@ def test_no_expression_inside_run_and_every_run_has_a_shell() -> None:
 
 def test_outputs_come_from_steps_that_exist_before_use() -> None:
     action = load_action()
-    assert set(action["outputs"]) == {"category", "confidence", "reasoning", "json"}
+    assert set(action["outputs"]) == {"category", "confidence", "reasoning", "json", "prtriage"}
     for name, spec in action["outputs"].items():
-        assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+        step_id = "install" if name == "prtriage" else "run"  # the executable, for later steps
+        assert spec["value"] == f"${{{{ steps.{step_id}.outputs.{name} }}}}"
+    assert 'echo "prtriage=$VENV/bin/prtriage" >> "$GITHUB_OUTPUT"' in step("install")["run"]
     seen: set[str] = set()
     for s in action["runs"]["steps"]:
         refs = set(re.findall(r"steps\.([\w-]+)\.outputs", yaml.safe_dump(s)))
@@ -292,3 +294,20 @@ def test_label_map_and_comment_inputs(tmp_path: Path, fake_venv: Path) -> None:
     assert argv == [
         "label", "--from", "r.json", "--label-prefix", "prtriage:", "--label-map", label_map, "--comment",
     ]  # fmt: skip
+
+
+def test_readme_label_map_recipe_and_release_workflow() -> None:
+    steps = [yaml.safe_load(b) for b in readme_blocks("yaml")]
+    recipe = next(s[0]["with"] for s in steps if isinstance(s, list) and "label-map" in s[0].get("with", {}))
+    assert set(recipe) <= set(load_action()["inputs"])
+    settings = resolve_settings({"labels": recipe["label-map"]}, env={})
+    assert dict(settings.labels)["fix"] == "bug" and dict(settings.labels)["feature"] == "enhancement"
+    release = next(
+        f for f in readme_workflows() if "tags" in ((f.get(True) or f.get("on") or {}).get("push") or {})
+    )
+    runs = " ".join(s.get("run", "") for s in all_steps(release))
+    assert '"$PRTRIAGE" notes "$previous..$TAG"' in runs and "gh release create" in runs
+    (env,) = [s["env"] for s in all_steps(release) if "PRTRIAGE" in s.get("env", {})]
+    assert env["PRTRIAGE"] == "${{ steps.prtriage.outputs.prtriage }}"
+    assert "prtriage" in load_action()["outputs"]
+    assert release["permissions"] == {"contents": "write"}

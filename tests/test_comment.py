@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from test_cli import _one_line_error, run
 from test_labels import HEAD, _label_cli, _result
 
 from prtriage.budget import FileEntry
@@ -134,3 +135,8 @@ def test_label_from_with_comment(gh: FakeGitHub, tmp_path: Path) -> None:
     proc = _label_cli(gh, tmp_path, lying, "--comment")
     assert proc.returncode == 2 and "'uncertain' does not match" in proc.stderr
     assert len(gh.writes()) == writes
+
+
+def test_comment_and_label_map_flags_need_their_mode(repo: Path) -> None:
+    _one_line_error(run(repo, "classify", "--comment"), 2, "--comment goes with --github")
+    _one_line_error(run(repo, "classify", "--label-map", "fix=bug"), 2, "--label-map goes with --label")
