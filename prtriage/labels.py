@@ -28,6 +28,7 @@ FORK_HINT = (
     "a pull request from a fork gets a read-only token under pull_request: classify there and "
     "label from a workflow_run job (README: GitHub Action, forks)"
 )
+EVENTS_HINT = "the token cannot read who added it: give the job `issues: read`"
 PERMISSION_HINT = "give the job `permissions: pull-requests: write` (and `issues: write` to create labels)"
 
 
@@ -39,7 +40,8 @@ class LabelOutcome:
     created: bool  # the repository lacked the label and prtriage created it
     removed: tuple[str, ...]  # prtriage's earlier labels taken off
     category: str | None = None  # None: the result is uncertain
-    kept: tuple[str, ...] = ()  # mapped names that would be stale, left on because a person added them
+    kept: tuple[str, ...] = ()  # mapped names that would be stale, left on: a person added them
+    events_unread: bool = False  # the token could not read who added them, so all were kept
 
     def describe(self) -> str:
         n = self.number
@@ -56,7 +58,8 @@ class LabelOutcome:
         if self.removed:
             done += "; removed " + ", ".join(repr(r) for r in self.removed)
         if self.kept:
-            done += "; kept " + ", ".join(repr(k) for k in self.kept) + " (a person added it)"
+            why = EVENTS_HINT if self.events_unread else "a person added it"
+            done += "; kept " + ", ".join(repr(k) for k in self.kept) + f" ({why})"
         return done
 
 
@@ -93,18 +96,28 @@ def _labels_on(client: GitHubClient, repository: str, number: int) -> list[str]:
     return [str(item.get("name")) for item in items if isinstance(item, dict)]
 
 
-def _added_by_people(client: GitHubClient, repository: str, number: int, names: Iterable[str]) -> set[str]:
-    """Those of `names` whose latest `labeled` event is a person's (or unknown): they must stay."""
+def _added_by_people(
+    client: GitHubClient, repository: str, number: int, names: Iterable[str]
+) -> tuple[set[str], bool]:
+    """Those of `names` whose latest `labeled` event is a person's (or unknown): they must stay.
+
+    The second value is True when the token may not read the events: then every name stays.
+    """
     wanted = set(names)
     if not wanted:
-        return set()
+        return set(), False
     last: dict[str, str] = {}
-    for event in client.paginate(f"/repos/{repository}/issues/{number}/events"):  # oldest first
-        if isinstance(event, dict) and event.get("event") == "labeled":
-            name = (event.get("label") or {}).get("name")
-            if name in wanted:
-                last[name] = str((event.get("actor") or {}).get("type", ""))
-    return {name for name in wanted if last.get(name) != "Bot"}
+    try:
+        for event in client.paginate(f"/repos/{repository}/issues/{number}/events"):  # oldest first
+            if isinstance(event, dict) and event.get("event") == "labeled":
+                name = (event.get("label") or {}).get("name")
+                if name in wanted:
+                    last[name] = str((event.get("actor") or {}).get("type", ""))
+    except GitHubError as e:
+        if e.status != 403 or "rate limit" in (e.hint or ""):
+            raise
+        return wanted, True  # not knowing who added a shared label, leave it on
+    return {name for name in wanted if last.get(name) != "Bot"}, False
 
 
 def _label_exists(client: GitHubClient, repository: str, name: str) -> bool:
@@ -149,7 +162,7 @@ def sync_label(
         color, definition = COLORS.get(category, DEFAULT_COLOR), dict(categories)[category]
     current = _labels_on(client, repository, number)
     stale = [name for name in current if name in ours and name != wanted]
-    kept = _added_by_people(client, repository, number, [n for n in stale if n in mapped])
+    kept, unread = _added_by_people(client, repository, number, [n for n in stale if n in mapped])
     stale = [name for name in stale if name not in kept]
     created = added = False
     if wanted is not None and wanted not in current:
@@ -178,5 +191,5 @@ def sync_label(
             raise refused(e, f"cannot remove label {name!r} from #{number}", fork) from None
     return LabelOutcome(
         number=number, label=wanted, added=added, created=created, removed=tuple(stale),
-        category=category, kept=tuple(sorted(kept)),
+        category=category, kept=tuple(sorted(kept)), events_unread=unread,
     )  # fmt: skip

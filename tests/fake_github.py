@@ -49,6 +49,7 @@ class FakeGitHub:
     pulls: dict[int, Pull] = field(default_factory=dict)
     can_write: bool = True  # False: the read-only token of a fork's pull_request run
     can_create_labels: bool = True  # issues: write
+    can_read_events: bool = True  # False: a private repository's token without issues: read
     requests: list[Request] = field(default_factory=list)
     url: str = ""
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → events, oldest first
@@ -138,6 +139,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if number not in state.issue_labels:
                     return self._send(404, {"message": "Not Found"})
                 if parts[2] == "events" and method == "GET":
+                    if not state.can_read_events:
+                        return self._send(403, {"message": READ_ONLY})
                     return self._page(state.events.get(number, []), query, path)
                 if method == "GET":
                     return self._page(state.comments.get(number, []), query, path)

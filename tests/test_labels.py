@@ -314,6 +314,20 @@ def test_a_mapped_label_prtriage_added_comes_off_when_the_category_changes(gh: F
     assert gh.issue_labels[7] == ["fix", "bug", "documentation"]
 
 
+def test_a_token_that_cannot_read_events_leaves_mapped_labels_on(gh: FakeGitHub) -> None:
+    gh.repo_labels.add("enhancement")
+    gh.issue_labels[7] = []
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
+    gh.can_read_events = False
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["bug", "enhancement"] and outcome.kept == ("bug",)
+    assert outcome.describe().endswith(
+        "kept 'bug' (the token cannot read who added it: give the job `issues: read`)"
+    )
+
+
 def test_unmapped_categories_keep_the_prefix_and_old_prefixed_labels_come_off(gh: FakeGitHub) -> None:
     gh.issue_labels[7] = ["prtriage:fix", "needs review"]  # from before the team added a map
     outcome = sync_label(
