@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from prtriage import git
 from prtriage.comment import without_mentions
@@ -25,6 +23,7 @@ from prtriage.config import Settings
 from prtriage.conventional import DEFAULT_TYPE_MAP, PR_NUMBER, category_for, clean_body, parse_subject
 from prtriage.engine import Engine
 from prtriage.errors import GitError, UsageError
+from prtriage.progress import ProgressLine
 from prtriage.triage import Result, change_from_git, classify, open_engine
 
 DEFAULT_HEADINGS: tuple[tuple[str, str], ...] = (
@@ -36,7 +35,6 @@ UNCERTAIN = "uncertain"  # the group of results below min-confidence, last
 UNCERTAIN_HEADING = "Not sorted (below min-confidence)"
 MERGE_PR = re.compile(r"^Merge pull request #(?P<number>\d+) from (?P<branch>\S+)")
 SQUASH_NUMBER = re.compile(r"\(#(?P<number>\d+)\)\s*$")
-PLAIN_PROGRESS_FROM = 10  # without a terminal, ranges at least this long print progress lines
 
 
 @dataclass(frozen=True)
@@ -202,30 +200,6 @@ def to_json(spec: str, entries: Sequence[Entry], skipped: Sequence[Skipped]) -> 
     )
 
 
-@contextmanager
-def progress(total: int, stderr: Console) -> Iterator[Callable[[], None]]:
-    """A bar on a terminal; otherwise (CI logs) a plain line every tenth of a long range."""
-    if stderr.is_terminal:
-        bar = Progress(
-            TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=stderr, transient=True,
-        )  # fmt: skip
-        with bar:
-            task = bar.add_task("classify", total=total)
-            yield lambda: bar.advance(task)
-        return
-    done = 0
-    step = max(1, total // 10)
-
-    def advance() -> None:
-        nonlocal done
-        done += 1
-        if total >= PLAIN_PROGRESS_FROM and (done % step == 0 or done == total):
-            stderr.print(f"prtriage notes: classified {done}/{total}", markup=False, highlight=False)
-
-    yield advance
-
-
 def release_notes(
     repo: Path, spec: str, settings: Settings, fmt: str, title: str | None, stderr: Console
 ) -> str:
@@ -233,8 +207,8 @@ def release_notes(
     changes = landed_changes(repo, spec)  # a bad ref or an empty range fails before the model loads
     with stderr.status("loading the model"):
         engine = open_engine(settings)
-    with progress(len(changes), stderr) as advance:
-        entries, skipped = classify_all(repo, changes, engine, settings, advance)
+    with ProgressLine(stderr, "classifying", len(changes), "changes") as bar:
+        entries, skipped = classify_all(repo, changes, engine, settings, bar.advance)
     for s in skipped:
         stderr.print(f"prtriage: skipped {s.sha[:12]} {s.title!r}: {s.reason}", markup=False, highlight=False)
     if fmt == "json":
