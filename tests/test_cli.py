@@ -233,3 +233,22 @@ def test_custom_categories_with_the_bundled_adapter_warn_once(fix_branch: Path) 
     assert json.loads(proc.stdout)["category"] in ("security", "other")
     quiet = run(fix_branch, "classify", "--format", "json", "--adapter", "none")  # no bundled adapter
     assert quiet.returncode == 0 and "bundled adapter" not in quiet.stderr
+
+
+@pytest.mark.slow
+def test_fused_scorer_mixes_the_shipped_lexical_model(fix_branch: Path) -> None:
+    llm = json.loads(run(fix_branch, "classify", "--format", "json").stdout)
+    proc = run(fix_branch, "classify", "--format", "json", "--scorer", "fused")
+    assert proc.returncode == 0, proc.stderr
+    fused = json.loads(proc.stdout)
+    assert llm["scorer"] == "llm" and fused["scorer"] == "fused"
+    assert abs(sum(fused["probabilities"].values()) - 1) < 1e-4
+    assert fused["probabilities"] != llm["probabilities"]
+    assert fused["category"] == max(fused["probabilities"], key=fused["probabilities"].get)
+
+
+def test_fused_scorer_needs_a_lexical_model_for_the_categories(fix_branch: Path) -> None:
+    (fix_branch / ".prtriage.toml").write_text('scorer = "fused"\nlexical = "missing.npz"\n')
+    _one_line_error(run(fix_branch, "classify"), 3, "cannot read the lexical model")
+    (fix_branch / ".prtriage.toml").write_text('scorer = "best"\n')
+    _one_line_error(run(fix_branch, "classify"), 2, "'scorer' must be one of llm, fused")

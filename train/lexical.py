@@ -85,14 +85,18 @@ def export(trained: Trained, path: Path, weight: float) -> None:
         np.savez_compressed(out, **arrays)
 
 
+def lexical_scores(model: LexicalModel, records: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
+    """The lexical model's log-probabilities for each record, in order (planted copies share ids)."""
+    return [
+        model.log_probabilities(r.get("title") or "", r.get("body") or "", record_files(r)) for r in records
+    ]
+
+
 def lexical_predictions(
     model: LexicalModel, records: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, float]]:
     """Record id → the lexical model's log-probabilities."""
-    return {
-        str(r["id"]): model.log_probabilities(r.get("title") or "", r.get("body") or "", record_files(r))
-        for r in records
-    }
+    return {str(r["id"]): s for r, s in zip(records, lexical_scores(model, records))}
 
 
 def fused_predictions(
