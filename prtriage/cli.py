@@ -649,7 +649,8 @@ def eval_(
     if not records:
         raise errors.UsageError(f"no usable labeled records in {input_}")
     name, predict = _predictor(use_rules, settings, stderr)
-    cases = planting.planted_cases(records, chosen, names, planting.load_phrasings(phrasings), seed)
+    phrasing_set = planting.load_phrasings(phrasings) if attack else []
+    cases = planting.planted_cases(records, chosen, names, phrasing_set, seed)
     with ProgressLine(stderr, f"evaluating {name}", len(records) + len(cases), "records") as progress:
         report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance())
         attacked = []

@@ -123,6 +123,11 @@ def fuse(llm: dict[str, float], lexical: dict[str, float], weight: float) -> dic
     return {c: v / total for c, v in exp.items()}
 
 
+def fuse_probabilities(probs: dict[str, float], lexical: dict[str, float], weight: float) -> dict[str, float]:
+    """`fuse` for the LLM's category probabilities (what classify and eval predictions hold)."""
+    return fuse({c: math.log(max(p, 1e-12)) for c, p in probs.items()}, lexical, weight)
+
+
 def check_categories(model: LexicalModel, names: Sequence[str]) -> None:
     """The fused scorer needs a lexical model trained on the configured categories."""
     if set(model.categories) != set(names):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -140,8 +139,7 @@ def fused_probabilities(
     model = _lexical_model(path)
     lexical.check_categories(model, names)
     lex = model.log_probabilities(change.title, change.body, change.files)
-    llm = {n: math.log(max(p, 1e-12)) for n, p in zip(names, probs)}
-    mixed = lexical.fuse(llm, lex, model.weight)
+    mixed = lexical.fuse_probabilities(dict(zip(names, probs)), lex, model.weight)
     return [mixed[n] for n in names]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from prtriage.diff import FileDiff
 from prtriage.evaluate import Prediction, metrics
-from prtriage.lexical import FIELDS, LexicalModel, fields, fuse
+from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
 from prtriage.triage import change_from_diff
 
 MAX_FEATURES = 50_000  # per field
@@ -103,7 +103,6 @@ def fused_predictions(
     llm: Sequence[Prediction], lexical: dict[str, dict[str, float]], weight: float
 ) -> list[Prediction]:
     """The LLM's predictions re-scored by the fused mix (unparsed ones stay as they were)."""
-    import math
     from dataclasses import replace
 
     out = []
@@ -111,8 +110,7 @@ def fused_predictions(
         if not p.probabilities:
             out.append(p)
             continue
-        logp = {c: math.log(max(v, 1e-12)) for c, v in p.probabilities.items()}
-        probs = fuse(logp, lexical[p.id], weight)
+        probs = fuse_probabilities(p.probabilities, lexical[p.id], weight)
         out.append(replace(p, predicted=max(probs, key=probs.__getitem__), probabilities=probs))
     return out
 
