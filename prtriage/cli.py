@@ -70,6 +70,27 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
         raise errors.UsageError(f"cannot read --body-file {body_file}: {e}") from None
 
 
+# Options that mean the same in every command that loads the model: declared once.
+_model_option = click.option("--model", help="A .gguf path, hf://owner/repo/file.gguf[@rev], or 'default'.")
+_adapter_option = click.option(
+    "--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter)."
+)
+_context_size_option = click.option(
+    "--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE})."
+)
+_threads_option = click.option(
+    "--threads", type=int, help="CPU threads (default: the cores not busy at start, at most 4)."
+)
+_gpu_layers_option = click.option(
+    "--gpu-layers",
+    type=int,
+    help="Layers to offload to the GPU (-1 all; default: all when the build supports it).",
+)
+_exclude_option = click.option(
+    "--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable)."
+)
+
+
 @cli.command()
 @click.option(
     "--base", help="Diff against the merge base with this ref (default: origin/HEAD, main or master)."
@@ -81,23 +102,19 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 @click.option("--body-file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
               help="Read the description from a file ('-' for stdin).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--model", help="A .gguf path, hf://owner/repo/file.gguf[@rev], or 'default'.")
-@click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
+@_model_option
+@_adapter_option
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
-@click.option("--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE}).")
-@click.option("--threads", type=int, help="CPU threads (default: the cores not busy at start, at most 4).")
-@click.option(
-    "--gpu-layers",
-    type=int,
-    help="Layers to offload to the GPU (-1 all; default: all when the build supports it).",
-)
+@_context_size_option
+@_threads_option
+@_gpu_layers_option
 @click.option("--fail-on", help="Exit 1 when the category is one of these (comma-separated).")
 @click.option("--scorer", type=click.Choice(["llm", "fused"]),
               help="llm: the model's category scores; fused: mixed with a lexical model's [llm].")  # fmt: skip
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability (0 to 1) the result is uncertain: said so, no fail-on, no label.")  # fmt: skip
-@click.option("--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable).")
+@_exclude_option
 @click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False),
               help="Classify JSONL change records (id, title, body, diff; .gz ok) instead of git.")  # fmt: skip
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -355,16 +372,16 @@ def label(
     "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
 )
 @click.option("--title", help="A first-level heading for the notes (e.g. the release's name).")
-@click.option("--model", help="A .gguf path, hf://owner/repo/file.gguf[@rev], or 'default'.")
-@click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
+@_model_option
+@_adapter_option
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (categories, and the `notes` table of headings).")  # fmt: skip
-@click.option("--context-size", type=int, help=f"Model context in tokens (default {DEFAULT_CONTEXT_SIZE}).")
-@click.option("--threads", type=int, help="CPU threads (default: available cores, at most 4).")
-@click.option("--gpu-layers", type=int, help="Layers to offload to the GPU (-1 all).")
+@_context_size_option
+@_threads_option
+@_gpu_layers_option
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability a change goes under a last, unsorted heading.")  # fmt: skip
-@click.option("--exclude", multiple=True, help="Glob of files whose diff the model never sees (repeatable).")
+@_exclude_option
 @click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
               help="Run as if started in this folder.")  # fmt: skip
 def notes(
