@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.diff import FileDiff
-from prtriage.evaluate import Prediction, metrics
+from prtriage.evaluate import Prediction, metrics, record_change
 from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
-from prtriage.triage import change_from_diff
 
 MAX_FEATURES = 50_000  # per field
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
@@ -25,7 +24,7 @@ WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
 
 def record_files(record: dict[str, Any]) -> list[FileDiff]:
     """The record's files as classify parses them (lock files, generated and vendored marked)."""
-    return change_from_diff("", "", record["diff"].splitlines(True), ()).files
+    return record_change(record, ()).files
 
 
 def record_fields(record: dict[str, Any]) -> tuple[str, str, str]:
