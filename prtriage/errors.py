@@ -1,4 +1,4 @@
-"""The one exception hierarchy. `cli.py` maps it to exit codes; nothing else exits."""
+"""The one exception hierarchy. `cli.main` maps it to exit codes; nothing else exits."""
 
 from __future__ import annotations
 

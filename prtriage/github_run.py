@@ -1,6 +1,6 @@
 """`classify --github` and `label`: a pull request's change in, outputs, summary, annotations, label out.
 
-cli.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label` →
+prtriage/commands/github.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label` →
 `apply_comment`.
 """
 

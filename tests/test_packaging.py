@@ -17,6 +17,7 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
     wheel = next(tmp_path.glob("prtriage-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "prtriage/train/__init__.py" in names and "prtriage/cli.py" in names
+    assert "prtriage/commands/modes.py" in names  # cli.py imports it: a wheel without it cannot start
     assert "prtriage/py.typed" in names
     data = ROOT / "prtriage" / "data"
     assert all(f"prtriage/data/{p.name}" in names for p in data.glob("*.gguf"))  # a default adapter ships

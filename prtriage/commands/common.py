@@ -1,0 +1,67 @@
+"""What several commands share: the stderr console, the model with its warning, one result printed,
+and the fail-on verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+
+from prtriage import errors
+from prtriage.config import Settings
+from prtriage.report import print_text, to_json, to_markdown
+
+if TYPE_CHECKING:
+    from prtriage.engine import LlamaEngine
+    from prtriage.triage import Change, Result
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def open_engine(settings: Settings, err: Console) -> LlamaEngine:
+    """The model, with a one-line warning when the settings make its results doubtful."""
+    from prtriage import triage  # looked up on the module: tests swap triage.open_engine for a fake
+
+    engine = triage.open_engine(settings)
+    warning = triage.adapter_warning(settings, engine.files)
+    if warning:
+        err.print(f"prtriage: {warning}", markup=False)
+    return engine
+
+
+def classify_and_print(change: Change, settings: Settings, fmt: str, err: Console) -> Result:
+    """Load the model, classify one change and print it to stdout as `fmt` (text, json, markdown)."""
+    from prtriage import triage
+
+    with err.status("loading the model"):
+        engine = open_engine(settings, err)
+    with err.status(f"classifying {len(change.files)} changed files"):
+        result = triage.classify(change, engine, settings)
+    if fmt == "json":
+        click.echo(to_json(result))
+    elif fmt == "markdown":
+        click.echo(to_markdown(result), nl=False)
+    else:
+        print_text(result, Console(highlight=False))
+    return result
+
+
+def fail_on_code(
+    category: str, settings: Settings, err: Console | None = None, uncertain: bool = False
+) -> int:
+    """EXIT_FAIL_ON when the category is in fail-on, unless the result is uncertain (--min-confidence).
+
+    With `err`, says so on stderr (one result); batch passes none, its summary line says enough.
+    """
+    if category not in settings.fail_on:
+        return errors.EXIT_OK
+    if uncertain:
+        if err is not None:
+            err.print(f"prtriage: category {category!r} is in fail-on, but the result is uncertain")
+        return errors.EXIT_OK
+    if err is not None:
+        err.print(f"prtriage: category {category!r} is in fail-on")
+    return errors.EXIT_FAIL_ON

@@ -1,0 +1,107 @@
+"""`eval`: score a model (or the rules baseline) on labeled records; optionally under attack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from prtriage import errors
+from prtriage.commands.common import open_engine, stderr
+from prtriage.config import Settings, resolve_settings
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    input_: Path
+    model: str | None = None  # 'rules': the path-and-keyword baseline
+    adapter: str | None = None
+    config: Path | None = None
+    context_size: int | None = None
+    threads: int | None = None
+    scorer: str | None = None
+    limit: int | None = None
+    repos: str | None = None  # comma-separated
+    seed: int = 0
+    report_path: Path | None = None
+    predictions: Path | None = None
+    plot: Path | None = None
+    attack: bool = False
+    placements: str | None = None
+    phrasings: str = "eval"
+    show_reasoning: int = 0
+
+
+def run(options: EvalOptions) -> int:
+    import json
+    from dataclasses import asdict
+
+    from prtriage import attack as planting
+    from prtriage import evaluate
+    from prtriage.progress import ProgressLine
+    from prtriage.records import atomic_output
+
+    o = options
+    if not o.attack and (o.placements is not None or o.phrasings != "eval"):
+        raise errors.UsageError("--placements and --phrasings go with --attack")
+    chosen = planting.parse_placements(o.placements) if o.attack else ()
+    use_rules = o.model == "rules"
+    flags = {
+        "model": None if use_rules else o.model,
+        "adapter": o.adapter,
+        "context-size": o.context_size,
+        "threads": o.threads,
+        "scorer": o.scorer,
+    }
+    settings = resolve_settings(flags, cwd=Path.cwd(), config_file=o.config)
+    names = settings.category_names
+    bad: list[Any] = []
+    repo_list = [r.strip() for r in (o.repos or "").split(",") if r.strip()]
+    records = evaluate.load_eval_records(o.input_, names, bad, o.limit, o.seed, repo_list)
+    err = stderr()
+    for b in bad[:20]:
+        err.print(f"skipped {b}", markup=False)
+    if len(bad) > 20:
+        err.print(f"... and {len(bad) - 20} more bad lines", markup=False)
+    if not records:
+        raise errors.UsageError(f"no usable labeled records in {o.input_}")
+    name, predict = _predictor(use_rules, settings, err)
+    phrasing_set = planting.load_phrasings(o.phrasings) if o.attack else []
+    cases = planting.planted_cases(records, chosen, names, phrasing_set, o.seed)
+    with ProgressLine(err, f"evaluating {name}", len(records) + len(cases), "records") as progress:
+        report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance())
+        attacked = []
+        for p in evaluate.predict_planted(cases, predict):
+            attacked.append(p)
+            progress.advance()
+    report = {"model": name, "input": str(o.input_), "skipped_lines": len(bad), **report}
+    if o.attack:
+        report["attack"] = evaluate.attack_report(preds, attacked)
+        report["attack_phrasings"] = o.phrasings
+    out = Console(highlight=False)
+    evaluate.print_report(report, out)
+    if o.show_reasoning:
+        evaluate.print_reasonings(evaluate.sample_reasonings(preds, o.show_reasoning, o.seed), out)
+    if o.report_path is not None:
+        with atomic_output(o.report_path) as written:
+            written.write(json.dumps(report, indent=2) + "\n")
+    if o.predictions is not None:
+        with atomic_output(o.predictions) as lines:
+            for p in [*preds, *attacked]:
+                lines.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+    if o.plot is not None and not evaluate.plot_confusion(report, o.plot):
+        err.print("no plot: matplotlib is not installed", markup=False)
+    return errors.EXIT_OK
+
+
+def _predictor(use_rules: bool, settings: Settings, err: Console) -> tuple[str, Any]:
+    """The evaluated model's name and a function from records to its predictions."""
+    from prtriage import evaluate
+
+    if use_rules:
+        return "rules", lambda records: evaluate.predict_rules(records, settings)
+    engine = open_engine(settings, err)
+    name = engine.name + (" + lexical (fused)" if settings.scorer == "fused" else "")
+    return name, lambda records: evaluate.predict_model(records, engine, settings)

@@ -1,0 +1,58 @@
+"""`classify --github`: the pull request of this Actions run classified; outputs, summary,
+annotations, and optionally its label and sticky comment."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prtriage.commands.common import classify_and_print, fail_on_code, stderr
+from prtriage.config import Settings
+
+if TYPE_CHECKING:
+    from prtriage.github_run import LabelOptions
+
+
+@dataclass(frozen=True)
+class GitHubOptions:
+    cwd: Path
+    settings: Settings
+    fmt: str
+    title: str | None
+    body: str | None
+    diff_from: str  # git: the local clone; github: through the API
+    labels: LabelOptions
+    comment: bool = False
+
+
+def label_options(enabled: bool, prefix: str | None, create: bool) -> LabelOptions:
+    from prtriage.github_run import LabelOptions
+    from prtriage.labels import DEFAULT_PREFIX
+
+    return LabelOptions(enabled, DEFAULT_PREFIX if prefix is None else prefix, create)
+
+
+def run(options: GitHubOptions) -> int:
+    from prtriage import github, github_run
+
+    o, err = options, stderr()
+    with github_run.errors_as_annotations():
+        pr = github.read_pull_request(os.environ)
+        change = github_run.pull_request_change(
+            pr, o.cwd, o.settings, o.diff_from, os.environ, o.title, o.body
+        )
+        # File names and model output are the pull request author's text: no workflow commands in it.
+        with github.commands_stopped(sys.stdout) if o.fmt != "json" else contextlib.nullcontext():
+            result = classify_and_print(change, o.settings, o.fmt, err)
+        github_run.publish(result, pr, o.settings, os.environ, sys.stdout)
+        if o.labels.enabled:
+            outcome = github_run.apply_label(result, pr, o.settings, o.labels, os.environ)
+            err.print(f"prtriage: {outcome.describe()}", markup=False)
+        if o.comment:
+            said = github_run.apply_comment(result, pr, os.environ)
+            err.print(f"prtriage: {said.describe()}", markup=False)
+    return fail_on_code(result.category, o.settings, err, result.uncertain)

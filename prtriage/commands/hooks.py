@@ -1,0 +1,62 @@
+"""pre-commit hooks: `classify --pre-push` (what a push sends) and `--commit-msg FILE` (its type)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from prtriage import errors
+from prtriage.commands.common import classify_and_print, fail_on_code, open_engine, stderr
+from prtriage.config import Settings
+from prtriage.report import uncertain_note
+
+
+@dataclass(frozen=True)
+class PrePushOptions:
+    cwd: Path
+    settings: Settings
+    fmt: str = "text"
+    title: str | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitMsgOptions:
+    cwd: Path
+    settings: Settings
+    message_file: Path
+    fail_on_mismatch: bool = False  # exit 1 when the message's type disagrees with the change
+
+
+def pre_push(options: PrePushOptions) -> int:
+    from prtriage import hooks
+
+    o, err = options, stderr()
+    change = hooks.pre_push_change(o.cwd, os.environ, o.settings.exclude, o.settings.base, o.title, o.body)
+    if change is None:
+        err.print("prtriage: this push sends no file changes: nothing to classify")
+        return errors.EXIT_OK
+    result = classify_and_print(change, o.settings, o.fmt, err)
+    return fail_on_code(result.category, o.settings, err, result.uncertain)
+
+
+def commit_msg(options: CommitMsgOptions) -> int:
+    from prtriage import hooks, triage
+
+    o, err = options, stderr()
+    message = hooks.read_commit_message(o.message_file)
+    skip = hooks.skip_reason(message, o.settings.category_names)
+    change = None if skip else hooks.staged_change(o.cwd, o.settings.exclude, message)
+    if skip or change is None:
+        err.print(f"prtriage: nothing to check ({skip or 'no staged changes'})", markup=False)
+        return errors.EXIT_OK
+    with err.status("classifying the staged change"):
+        result = triage.classify(change, open_engine(o.settings, err), o.settings)
+    check = hooks.check_type(message, result)
+    err.print(f"prtriage: {check.text}", markup=False)
+    if result.uncertain:
+        err.print(f"prtriage: {uncertain_note(result)}", markup=False)
+    if not check.agrees and o.fail_on_mismatch and not result.uncertain:
+        return errors.EXIT_FAIL_ON
+    return fail_on_code(result.category, o.settings, err, result.uncertain)
