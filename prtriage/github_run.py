@@ -1,7 +1,7 @@
 """`classify --github` and `label`: a pull request's change in, outputs, summary, annotations, label out.
 
-prtriage/commands/github.py calls these in order: `pull_request_change` → (classify) → `publish` → `apply_label` →
-`apply_comment`.
+prtriage/commands/github.py calls these in order: `pull_request_change` → (classify) → `publish` →
+`apply_label` → `apply_comment`.
 """
 
 from __future__ import annotations
