@@ -1,0 +1,74 @@
+"""Plain `classify` (prtriage/commands/classify.py) with a fake engine: git's change in, the result out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_engine import FakeEngine, run_main, use_fake_engine
+
+from prtriage import git
+from prtriage.commands.classify import ClassifyOptions, run
+from prtriage.config import Settings
+from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    return use_fake_engine(monkeypatch, FakeEngine("fix", 0.8, "Guards against b == 0."))
+
+
+def test_json_is_the_fake_answer_on_the_branch_change(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main("classify", "-C", str(fix_branch), "--format", "json") == EXIT_OK
+    data = json.loads(capsys.readouterr().out)
+    assert (data["category"], data["confidence"], data["reasoning"]) == ("fix", 0.8, "Guards against b == 0.")
+    assert data["model"] == "fake-model" and data["uncertain"] is False
+    assert [f["path"] for f in data["files"]] == ["src/app.py"] and fake.scored == 1
+    assert data["source"].endswith("..HEAD")
+
+
+def test_text_and_markdown(fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("classify", "-C", str(fix_branch)) == EXIT_OK
+    assert "src/app.py" in capsys.readouterr().out
+    assert run_main("classify", "-C", str(fix_branch), "--format", "markdown") == EXIT_OK
+    assert "**Category:** `fix`" in capsys.readouterr().out
+
+
+def test_fail_on_exits_1_and_still_prints(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main("classify", "-C", str(fix_branch), "--format", "json", "--fail-on", "fix,docs") == 1
+    out = capsys.readouterr()
+    assert json.loads(out.out)["category"] == "fix" and "category 'fix' is in fail-on" in out.err
+    assert run_main("classify", "-C", str(fix_branch), "--fail-on", "docs") == EXIT_OK
+
+
+def test_an_uncertain_result_disarms_fail_on(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_main("classify", "-C", str(fix_branch), "--fail-on", "fix", "--min-confidence", "0.9")
+    assert code == EXIT_OK
+    out = capsys.readouterr()
+    assert out.out.startswith("uncertain: the most likely category, fix, has ")
+    assert "is in fail-on, but the result is uncertain" in out.err
+
+
+def test_title_and_body_flags_reach_the_change(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    body = tmp_path / "body.md"
+    body.write_text("Explained at length.")
+    args = ["-C", str(fix_branch), "--format", "json", "--title", "Zero", "--body-file", str(body)]
+    assert run_main("classify", *args) == EXIT_OK
+    assert run_main("classify", "-C", str(fix_branch), "--body", "x", "--body-file", str(body)) == 2
+    assert "--body and --body-file are exclusive" in capsys.readouterr().err
+
+
+def test_the_command_function_returns_the_code(fix_branch: Path, fake: FakeEngine) -> None:
+    settings = Settings(fail_on=("fix",))
+    options = ClassifyOptions(fix_branch, settings, git.DiffSpec(base="main"), fmt="json")
+    assert run(options) == EXIT_FAIL_ON
+    assert run(ClassifyOptions(fix_branch, Settings(), git.DiffSpec(base="main"))) == EXIT_OK
