@@ -186,11 +186,11 @@ def export(run: Path | None, config: Path | None, kinds: tuple[str, ...], output
         results = export_run(finished, targets, adapter_output, verify,
                              progress=lambda name: progress.advance(task), say=_say(console),
                              threads=threads)  # fmt: skip
-    failed = [r for r in results if r.parity is not None and not r.parity.passed]
+    failed = [(r.files.name, r.parity) for r in results if r.parity is not None and not r.parity.passed]
     if failed:
         raise ParityError(
             "the exported model does not match the trained one: "
-            + "; ".join(f"{r.files.name}: {p}" for r in failed for p in r.parity.problems),  # type: ignore[union-attr]
+            + "; ".join(f"{name}: {p}" for name, parity in failed for p in parity.problems),
             hint="the files are kept for inspection",
         )
     first = results[0].files.path

@@ -149,6 +149,7 @@ def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path 
         adapter_files = ModelFiles(str(adapter_out), base_gguf, adapter_out)
     peft_model = PeftModel.from_pretrained(model, str(run.adapter))
     if adapter_files is not None and adapter_out is not None:
+        # peft types peft_config's values as the base PeftConfig; fit saved a LoraConfig, which has lora_alpha.
         alpha = float(peft_model.peft_config["default"].lora_alpha)  # type: ignore[attr-defined]
         write_adapter(peft_model, adapter_out, alpha, f"prtriage LoRA ({run.folder.name})")
         say(f"wrote the adapter {adapter_out}")
