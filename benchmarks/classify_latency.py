@@ -31,12 +31,13 @@ from pathlib import Path
 
 import llama_cpp
 
+from prtriage.change import Change
 from prtriage.config import Settings
 from prtriage.diff import mark_skipped, parse_diff
 from prtriage.engine import LlamaEngine, default_threads
 from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize, resolve_model
 from prtriage.prompt import category_segment, reasoning_prefix_segment
-from prtriage.triage import Change, budget, classify
+from prtriage.triage import budget, classify
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = 4096

@@ -10,12 +10,13 @@ from typing import Any
 
 from rich.console import Console
 
+from prtriage.change import change_from_record
 from prtriage.config import Settings
 from prtriage.engine import Engine
 from prtriage.errors import PrtriageError
 from prtriage.progress import ProgressLine
 from prtriage.records import BadLine, atomic_output, check_change_record, read_jsonl
-from prtriage.triage import change_from_diff, classify
+from prtriage.triage import classify
 
 
 @dataclass
@@ -66,10 +67,7 @@ def _classify_record(
     if bad is not None:
         summary.bad.append(bad)
         return None
-    change = change_from_diff(
-        obj.get("title") or "", obj.get("body") or "", obj["diff"].splitlines(True),
-        settings.exclude, source=f"{input_path.name}:{number}",
-    )  # fmt: skip
+    change = change_from_record(obj, settings.exclude, source=f"{input_path.name}:{number}")
     try:
         result = classify(change, engine, settings)
     except PrtriageError as e:  # one record's failure must not lose the others

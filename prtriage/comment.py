@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from prtriage.budget import FileEntry
+from prtriage.change import Result
 from prtriage.errors import UsageError
 from prtriage.github_api import GitHubClient, GitHubError
 from prtriage.labels import refused
 from prtriage.report import to_markdown, uncertain_note
-from prtriage.triage import Result
 
 MARKER = "<!-- prtriage:comment -->"
 MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters

@@ -30,6 +30,10 @@ VENDORED_GLOBS = (
     "*/third_party/*", "third-party/*", "*/third-party/*",
 )  # fmt: skip
 
+# The .gitattributes that mark a file generated or vendored (what GitHub's linguist reads); git is
+# asked for these, and `skip_reason` gets the ones set on each file.
+LINGUIST_ATTRS = ("linguist-generated", "linguist-vendored")
+
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|e2e|__snapshots__|__fixtures__|fixtures|testdata)/"
     r"|(^|/)test_[^/]*\.py$|_test\.(py|go|rb|exs?|cc|cpp|c)$|\.(test|spec)\.[a-z0-9]+$|_spec\.rb$"

@@ -31,10 +31,16 @@ char ::= [^"\\\x7F\x00-\x1F]
 
 
 class Engine(Protocol):
+    """What classify needs of a model: its tokenizer, category scores, a reasoning, and timings."""
+
     name: str
 
     @property
     def bos_id(self) -> int | None: ...
+
+    @property
+    def adapter(self) -> str | None:
+        """The LoRA adapter applied on top of the model, as results name it; None without one."""
 
     def tokenize(self, text: str, special: bool) -> list[int]: ...
 
@@ -131,6 +137,10 @@ class LlamaEngine:
     @property
     def bos_id(self) -> int | None:
         return self._bos
+
+    @property
+    def adapter(self) -> str | None:
+        return str(self.files.adapter) if self.files.adapter else None
 
     @property
     def context_size(self) -> int:

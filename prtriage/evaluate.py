@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.table import Table
 
 from prtriage.attack import PlantedCase, attack_metrics
+from prtriage.change import change_from_record
 from prtriage.config import Settings
 from prtriage.errors import PrtriageError
 from prtriage.prompt import answer_json
 from prtriage.reasoning_check import FLAGS, ChangeFacts, check_reasoning, summarise
 from prtriage.records import BadLine, check_change_record, read_jsonl
 from prtriage.rules import rule_probabilities
-from prtriage.triage import Change, change_from_diff
 
 
 @dataclass(frozen=True)
@@ -96,17 +96,11 @@ def balanced_sample(records: Sequence[dict[str, Any]], limit: int, seed: int) ->
     return chosen
 
 
-def record_change(record: dict[str, Any], exclude: Sequence[str]) -> Change:
-    return change_from_diff(
-        record.get("title") or "", record.get("body") or "", record["diff"].splitlines(True), exclude
-    )
-
-
 def predict_rules(records: Sequence[dict[str, Any]], settings: Settings) -> Iterator[Prediction]:
     names = settings.category_names
     for r in records:
         start = time.perf_counter()
-        change = record_change(r, settings.exclude)
+        change = change_from_record(r, settings.exclude)
         probs = rule_probabilities(change.title, change.files, names)
         best = max(range(len(names)), key=lambda i: probs[i])
         yield Prediction(
@@ -124,7 +118,7 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
 
     for r in records:
         start = time.perf_counter()
-        change = record_change(r, settings.exclude)
+        change = change_from_record(r, settings.exclude)
         try:
             result = classify(change, engine, settings)
         except PrtriageError:  # counted as an unparsed answer, never silently dropped

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from prtriage import git
+from prtriage.change import Change, Result
 from prtriage.comment import CommentOutcome, result_from_json, sync_comment
 from prtriage.config import Settings
 from prtriage.errors import GitError, PrtriageError, UsageError
@@ -31,7 +32,7 @@ from prtriage.github_api import GitHubClient, GitHubError
 from prtriage.labels import LabelOutcome, label_name, sync_label
 from prtriage.remote_diff import fetch_pull_files
 from prtriage.report import to_markdown, uncertain_note
-from prtriage.triage import Change, Result, change_from_git
+from prtriage.triage import change_from_git
 
 DIFF_SOURCES = ("git", "github")
 FETCH_HINT = "check out with full history: actions/checkout with fetch-depth: 0"

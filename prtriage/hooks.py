@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prtriage import git
+from prtriage.change import Change, Result, change_from_diff
 from prtriage.conventional import DEFAULT_TYPE_MAP, Subject, category_for, clean_body, parse_subject
-from prtriage.triage import LINGUIST_ATTRS, Change, Result, change_from_diff, change_from_git
+from prtriage.diff import LINGUIST_ATTRS
+from prtriage.triage import change_from_git
 
 ZERO_SHA = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: the base of a root commit

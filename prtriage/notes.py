@@ -18,13 +18,14 @@ from pathlib import Path
 from rich.console import Console
 
 from prtriage import git
+from prtriage.change import Result
 from prtriage.comment import without_mentions
 from prtriage.config import Settings
 from prtriage.conventional import DEFAULT_TYPE_MAP, PR_NUMBER, category_for, clean_body, parse_subject
 from prtriage.engine import Engine
 from prtriage.errors import GitError, UsageError
 from prtriage.progress import ProgressLine
-from prtriage.triage import Result, change_from_git, classify, open_engine
+from prtriage.triage import change_from_git, classify, open_engine
 
 DEFAULT_HEADINGS: tuple[tuple[str, str], ...] = (
     ("feature", "Features"), ("fix", "Fixes"), ("perf", "Performance"), ("docs", "Documentation"),

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prtriage.budget import FileEntry
-from prtriage.triage import Result
+from prtriage.change import Result
 
 FORMATS = ("text", "json", "markdown")
 MARKDOWN_FILE_ROWS = 50

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prtriage.attack import PLACEMENTS, Phrasing, plant
-from prtriage.diff import FileDiff, parse_diff
+from prtriage.change import change_from_record
+from prtriage.diff import FileDiff
 
 MAX_TITLE_WORDS = 24  # with the "where" part, the reasoning stays under the check's 40 words
 
@@ -159,8 +160,8 @@ def augment(
     """
     rng = random.Random(options.seed)
     for record in records:
-        files = parse_diff(record["diff"].splitlines(True))
-        out = {**record, "reasoning": teach(record.get("title") or "", files, record["category"])}
+        change = change_from_record(record, ())
+        out = {**record, "reasoning": teach(change.title, change.files, record["category"])}
         done = []
         if rng.random() < options.title_dropout:
             out["title"], out["body"] = "", ""

@@ -4,81 +4,19 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from prtriage import git, lexical
-from prtriage.budget import Budgeted, FileEntry, fit_change
+from prtriage.budget import Budgeted, fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.change import Change, Result
 from prtriage.config import Settings
-from prtriage.diff import FileDiff, mark_skipped, parse_diff
+from prtriage.diff import LINGUIST_ATTRS, mark_skipped, parse_diff
 from prtriage.engine import Engine, LlamaEngine, probabilities
 from prtriage.errors import GitError
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
 from prtriage.prompt import category_segment, reasoning_prefix_segment
-
-LINGUIST_ATTRS = ("linguist-generated", "linguist-vendored")
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change to classify, before the budget: what git (or a record) gave us."""
-
-    title: str
-    body: str
-    files: list[FileDiff]
-    source: str = ""  # where it came from, e.g. "origin/main...HEAD"
-
-
-@dataclass(frozen=True)
-class Result:
-    category: str
-    confidence: float
-    probabilities: dict[str, float]
-    reasoning: str
-    files: tuple[FileEntry, ...]
-    model: str
-    adapter: str | None
-    prompt_tokens: int
-    body_cut: bool
-    source: str
-    timings: dict[str, float] = field(default_factory=dict)
-    min_confidence: float | None = None  # the threshold it was judged against, when one is set
-    scorer: str = "llm"
-
-    @property
-    def uncertain(self) -> bool:
-        """The most likely category is below --min-confidence: say so, fail nothing, label nothing."""
-        return self.min_confidence is not None and self.confidence < self.min_confidence
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "category": self.category,
-            "confidence": round(self.confidence, 6),
-            "uncertain": self.uncertain,
-            "min_confidence": self.min_confidence,
-            "scorer": self.scorer,
-            "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
-            "reasoning": self.reasoning,
-            "files": [f.to_json() for f in self.files],
-            "dropped": [f.path for f in self.files if f.shown != "full"],
-            "model": self.model,
-            "adapter": self.adapter,
-            "source": self.source,
-            "prompt_tokens": self.prompt_tokens,
-            "description_cut": self.body_cut,
-            "timings": {k: round(v, 4) for k, v in self.timings.items()},
-        }
-
-
-def change_from_diff(
-    title: str, body: str, diff_lines: Iterable[str], exclude: Sequence[str], source: str = "",
-    attrs: dict[str, set[str]] | None = None,
-) -> Change:  # fmt: skip
-    files = parse_diff(diff_lines)
-    mark_skipped(files, exclude, attrs or {})
-    return Change(title=title, body=body, files=files, source=source)
 
 
 def change_from_git(
@@ -159,7 +97,6 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     reasoning = engine.reasoning(answer_start, len(fitted.ids), settings.reasoning_tokens)
     timings = {"budget_s": budget_s, **engine.take_timings()}
     timings["total_s"] = time.perf_counter() - start + timings.get("load_s", 0.0)
-    adapter = getattr(getattr(engine, "files", None), "adapter", None)
     return Result(
         category=names[best],
         confidence=probs[best],
@@ -167,7 +104,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         reasoning=reasoning,
         files=fitted.files,
         model=engine.name,
-        adapter=str(adapter) if adapter else None,
+        adapter=engine.adapter,
         prompt_tokens=len(fitted.ids),
         body_cut=fitted.body_cut,
         source=change.source,

@@ -13,10 +13,10 @@ from test_labels import HEAD, _label_cli, _result
 
 from prtriage.budget import FileEntry
 from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.change import Result
 from prtriage.comment import MARKER, result_from_json, sync_comment
 from prtriage.errors import UsageError
 from prtriage.github_api import GitHubClient, GitHubError
-from prtriage.triage import Result
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from prtriage.categories import Category
+from prtriage.change import change_from_diff
 from prtriage.config import Settings
 from prtriage.engine import LlamaEngine
 from prtriage.errors import ModelError
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, embedded_model_path, resolve_model
 from prtriage.prompt import answer_json
-from prtriage.triage import change_from_diff, classify
+from prtriage.triage import classify
 
 DIFF = (
     "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"

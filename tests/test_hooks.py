@@ -14,6 +14,7 @@ import yaml
 from conftest import GIT_ENV, commit, git, write
 
 from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.change import Result
 from prtriage.hooks import (
     EMPTY_TREE,
     ZERO_SHA,
@@ -23,7 +24,6 @@ from prtriage.hooks import (
     pre_push_range,
     skip_reason,
 )
-from prtriage.triage import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [c.name for c in DEFAULT_CATEGORIES]

@@ -11,11 +11,11 @@ from conftest import commit, git
 from test_cli import _one_line_error, run
 
 from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.change import Result
 from prtriage.config import Settings, resolve_settings
 from prtriage.errors import UsageError
 from prtriage.git import LogEntry
 from prtriage.notes import Entry, Landed, landed, landed_changes, parse_range, to_json, to_markdown
-from prtriage.triage import Result
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 A, B, C = "a" * 40, "b" * 40, "c" * 40

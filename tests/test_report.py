@@ -9,8 +9,8 @@ from dataclasses import replace
 from rich.console import Console
 
 from prtriage.budget import FileEntry
+from prtriage.change import Result
 from prtriage.report import MARKDOWN_FILE_ROWS, print_text, to_json, to_markdown
-from prtriage.triage import Result
 
 
 def result(confidence: float, min_confidence: float | None) -> Result:

@@ -1,7 +1,7 @@
 """Training data: Axolotl `input_output` rows and change records, validated line by line.
 
 Change records (`title`, `body`, `diff`, `category`, optional `reasoning`) become segments through
-the very functions inference uses (`triage.change_from_diff`, `budget.fit_change`,
+the very functions inference uses (`change.change_from_record`, `budget.fit_change`,
 `prompt.answer_segments`), with the same diff budget, so train and serve cannot drift.
 
 Every line that cannot be used is reported with its file and line number and counted by reason;
@@ -20,10 +20,10 @@ from typing import Any
 
 from prtriage.budget import fit_change
 from prtriage.categories import Category
+from prtriage.change import change_from_record
 from prtriage.errors import PrtriageError, UsageError
 from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
 from prtriage.records import BadLine, check_change_record, read_jsonl
-from prtriage.triage import change_from_diff
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"
@@ -181,9 +181,7 @@ def build_example(row: Row, tokenizer: Tokenizer, budget: PromptBudget) -> Examp
         return Example(row.path, row.line, row.category, row.segments)
     assert row.record is not None and row.category is not None
     obj = row.record
-    change = change_from_diff(
-        obj.get("title") or "", obj.get("body") or "", obj["diff"].splitlines(True), budget.exclude
-    )
+    change = change_from_record(obj, budget.exclude)
     if not change.files:
         return BadLine(row.path, row.line, "the diff has no files")
     try:

@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prtriage.diff import FileDiff
-from prtriage.evaluate import Prediction, metrics, record_change
+from prtriage.change import change_from_record
+from prtriage.evaluate import Prediction, metrics
 from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
 
 MAX_FEATURES = 50_000  # per field
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
 
 
-def record_files(record: dict[str, Any]) -> list[FileDiff]:
-    """The record's files as classify parses them (lock files, generated and vendored marked)."""
-    return record_change(record, ()).files
-
-
 def record_fields(record: dict[str, Any]) -> tuple[str, str, str]:
-    return fields(record.get("title") or "", record.get("body") or "", record_files(record))
+    """The record's fields as classify sees its change (lock files, generated and vendored marked)."""
+    change = change_from_record(record, ())
+    return fields(change.title, change.body, change.files)
 
 
 @dataclass
@@ -86,9 +83,8 @@ def export(trained: Trained, path: Path, weight: float) -> None:
 
 def lexical_scores(model: LexicalModel, records: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
     """The lexical model's log-probabilities for each record, in order (planted copies share ids)."""
-    return [
-        model.log_probabilities(r.get("title") or "", r.get("body") or "", record_files(r)) for r in records
-    ]
+    changes = (change_from_record(r, ()) for r in records)
+    return [model.log_probabilities(c.title, c.body, c.files) for c in changes]
 
 
 def lexical_predictions(

@@ -13,8 +13,8 @@ from prtriage.config import Settings
 from prtriage.report import print_text, to_json, to_markdown
 
 if TYPE_CHECKING:
+    from prtriage.change import Change, Result
     from prtriage.engine import LlamaEngine
-    from prtriage.triage import Change, Result
 
 
 def stderr() -> Console:

@@ -11,6 +11,7 @@ from train_helpers import change_records, write_jsonl
 
 from prtriage.budget import fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.change import change_from_diff
 from prtriage.prompt import answer_segments, tokenize_segments
 from prtriage.train.data import (
     PromptBudget,
@@ -22,7 +23,6 @@ from prtriage.train.data import (
 )
 from prtriage.train.masking import Masking, tokenize_example
 from prtriage.train.tokenizer import HFTokenizer
-from prtriage.triage import change_from_diff
 
 pytestmark = pytest.mark.train
 

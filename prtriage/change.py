@@ -1,0 +1,85 @@
+"""A change to classify and its result: the types every layer passes around, and how a change is built.
+
+`Change` is what git, a pull request or a labeled record gives; `Result` is what classify answers.
+A diff (or a labeled record) becomes a `Change` here and nowhere else, so classify, batch, eval and
+the training data parse and mark files the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prtriage.budget import FileEntry
+from prtriage.diff import FileDiff, mark_skipped, parse_diff
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to classify, before the budget: what git (or a record) gave us."""
+
+    title: str
+    body: str
+    files: list[FileDiff]
+    source: str = ""  # where it came from, e.g. "origin/main...HEAD"
+
+
+@dataclass(frozen=True)
+class Result:
+    category: str
+    confidence: float
+    probabilities: dict[str, float]
+    reasoning: str
+    files: tuple[FileEntry, ...]
+    model: str
+    adapter: str | None
+    prompt_tokens: int
+    body_cut: bool
+    source: str
+    timings: dict[str, float] = field(default_factory=dict)
+    min_confidence: float | None = None  # the threshold it was judged against, when one is set
+    scorer: str = "llm"
+
+    @property
+    def uncertain(self) -> bool:
+        """The most likely category is below --min-confidence: say so, fail nothing, label nothing."""
+        return self.min_confidence is not None and self.confidence < self.min_confidence
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 6),
+            "uncertain": self.uncertain,
+            "min_confidence": self.min_confidence,
+            "scorer": self.scorer,
+            "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
+            "reasoning": self.reasoning,
+            "files": [f.to_json() for f in self.files],
+            "dropped": [f.path for f in self.files if f.shown != "full"],
+            "model": self.model,
+            "adapter": self.adapter,
+            "source": self.source,
+            "prompt_tokens": self.prompt_tokens,
+            "description_cut": self.body_cut,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def change_from_diff(
+    title: str, body: str, diff_lines: Iterable[str], exclude: Sequence[str], source: str = "",
+    attrs: dict[str, set[str]] | None = None,
+) -> Change:  # fmt: skip
+    files = parse_diff(diff_lines)
+    mark_skipped(files, exclude, attrs or {})
+    return Change(title=title, body=body, files=files, source=source)
+
+
+def change_from_record(record: Mapping[str, Any], exclude: Sequence[str], source: str = "") -> Change:
+    """A change record (`title`, `body`, `diff`; checked by `records.check_change_record`) as a Change.
+
+    A missing or null title or body is empty, as classify sees a commit without one.
+    """
+    return change_from_diff(
+        record.get("title") or "", record.get("body") or "", record["diff"].splitlines(True), exclude, source
+    )
