@@ -6,7 +6,6 @@ import json
 import random
 import statistics
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from prtriage.prompt import answer_json
 from prtriage.reasoning_check import FLAGS, ChangeFacts, check_reasoning, summarise
 from prtriage.records import BadLine, check_change_record, read_jsonl
 from prtriage.rules import rule_probabilities
+from prtriage.sampling import balanced_sample, seeded_subset
 
 
 @dataclass(frozen=True)
@@ -78,22 +78,6 @@ def load_eval_records(
         obj.setdefault("id", f"{path.name}:{number}")
         records.append(obj)
     return records if limit is None else balanced_sample(records, limit, seed)
-
-
-def balanced_sample(records: Sequence[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
-    """A seeded sample of at most `limit` records, round-robin over categories so each is represented."""
-    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        by_cat[r["category"]].append(r)
-    rng = random.Random(seed)
-    for group in by_cat.values():
-        rng.shuffle(group)
-    chosen: list[dict[str, Any]] = []
-    while len(chosen) < min(limit, len(records)):
-        for cat in sorted(by_cat):
-            if by_cat[cat] and len(chosen) < limit:
-                chosen.append(by_cat[cat].pop())
-    return chosen
 
 
 def predict_rules(records: Sequence[dict[str, Any]], settings: Settings) -> Iterator[Prediction]:
@@ -296,8 +280,7 @@ def attack_report(clean: Sequence[Prediction], attacked: Sequence[Prediction]) -
 
 def sample_reasonings(preds: Sequence[Prediction], n: int, seed: int) -> list[Prediction]:
     """N predictions chosen by seed, not by hand, in their original order."""
-    picked = set(random.Random(seed).sample(range(len(preds)), min(n, len(preds))))
-    return [p for i, p in enumerate(preds) if i in picked]
+    return seeded_subset(preds, n, seed)
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:

@@ -19,6 +19,7 @@ from prtriage.conventional import (
     parse_subject,
 )
 from prtriage.errors import UsageError
+from prtriage.sampling import seeded_subset
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
     "bug": "fix", "fix": "fix", "bugfix": "fix", "enhancement": "feature", "feature": "feature",
@@ -61,7 +62,7 @@ def _cap_per_category(records: list[dict[str, Any]], limit: int | None, seed: in
     rng = random.Random(seed)
     kept = []
     for group in by_cat.values():
-        kept.extend(rng.sample(group, limit) if len(group) > limit else group)
+        kept.extend(seeded_subset(group, limit, rng))
     order = {id(r): i for i, r in enumerate(records)}
     return sorted(kept, key=lambda r: order[id(r)])
 

@@ -21,7 +21,6 @@ from typing import Any
 from prtriage.config import Settings
 from prtriage.evaluate import (
     Prediction,
-    balanced_sample,
     load_eval_records,
     load_predictions,
     metrics,
@@ -30,6 +29,7 @@ from prtriage.evaluate import (
     predict_rules,
 )
 from prtriage.records import BadLine
+from prtriage.sampling import balanced_sample
 from prtriage.triage import open_engine
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "commits-train.jsonl.gz"

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from prtriage.evaluate import Prediction, balanced_sample, sample_reasonings
+from prtriage.evaluate import Prediction, sample_reasonings
 from prtriage.harvest import _cap_per_category
+from prtriage.sampling import balanced_sample, seeded_subset
 from prtriage.split import choose_test
-from prtriage.train.data import Row, sample, split_rows
+from prtriage.train.data import Row, split_rows
 
 CATEGORIES = ("fix", "feat", "docs")
 SEED0_FIRST9 = ["r8", "r10", "r14", "r11", "r4", "r15", "r2", "r7", "r9"]
@@ -68,7 +69,7 @@ def test_sample_reasonings_is_pinned(seed: int, n: int, want: list[str]) -> None
     ],
 )
 def test_training_sample_is_pinned(seed: int, limit: int | None, want: list[int]) -> None:
-    assert [r.line for r in sample(_rows(), limit, seed)] == want
+    assert [r.line for r in seeded_subset(_rows(), limit, seed)] == want
 
 
 @pytest.mark.parametrize(

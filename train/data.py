@@ -241,14 +241,6 @@ def split_rows(rows: Sequence[Row], val_size: float, seed: int) -> tuple[list[Ro
     return train, val, "random rows"
 
 
-def sample(rows: Sequence[Row], limit: int | None, seed: int) -> list[Row]:
-    """At most `limit` rows, a seeded random choice kept in file order (None: all)."""
-    if limit is None or len(rows) <= limit:
-        return list(rows)
-    keep = set(random.Random(seed).sample(range(len(rows)), limit))
-    return [r for i, r in enumerate(rows) if i in keep]
-
-
 def example_to_json(example: Example) -> dict[str, Any]:
     """An Axolotl input_output row; `special` and `category` are prtriage's additions Axolotl ignores."""
     row: dict[str, Any] = {"segments": [s.to_json() for s in example.segments]}

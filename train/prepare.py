@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from prtriage.prompt import Tokenizer
 from prtriage.records import BadLine
+from prtriage.sampling import seeded_subset
 from prtriage.train.config import TrainConfig
 from prtriage.train.data import (
     Example,
@@ -15,7 +16,6 @@ from prtriage.train.data import (
     Skipped,
     build_examples,
     read_rows,
-    sample,
     split_rows,
 )
 from prtriage.train.masking import Masking, Tokenized, tokenize_example
@@ -48,8 +48,8 @@ def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], Skipped, str]:
         train, val, split = split_rows(rows, cfg.val_set_size, cfg.seed)
     # Sampled before the prompt is built: building is the costly part on large files.
     return (
-        sample(train, cfg.max_samples, cfg.seed),
-        sample(val, cfg.eval_max_samples, cfg.seed),
+        seeded_subset(train, cfg.max_samples, cfg.seed),
+        seeded_subset(val, cfg.eval_max_samples, cfg.seed),
         skipped,
         split,
     )

@@ -13,12 +13,12 @@ from prtriage.budget import fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.change import change_from_diff
 from prtriage.prompt import answer_segments, tokenize_segments
+from prtriage.sampling import seeded_subset
 from prtriage.train.data import (
     PromptBudget,
     build_example,
     example_to_json,
     read_rows,
-    sample,
     split_rows,
 )
 from prtriage.train.masking import Masking, tokenize_example
@@ -158,4 +158,4 @@ def test_split_without_repositories_is_random_rows(tmp_path: Path) -> None:
     train, val, how = split_rows(rows, 3, seed=0)
     assert how == "random rows" and len(val) == 3 and len(train) == 7
     assert split_rows(rows, 0, seed=0)[1] == []
-    assert len(sample(rows, 4, seed=0)) == 4 and sample(rows, None, seed=0) == rows
+    assert len(seeded_subset(rows, 4, seed=0)) == 4 and seeded_subset(rows, None, seed=0) == rows
