@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,23 @@ def load_records(path: Path, bad: list[BadLine]) -> list[dict[str, Any]]:
     return records
 
 
+def choose_groups(sizes: Mapping[str, int], target: float, seed: int) -> set[str]:
+    """Whole groups (repositories), in a seeded order, until their records reach `target`.
+
+    At least one group is never chosen, so the other side of the split is not empty.
+    """
+    order = sorted(sizes)
+    random.Random(seed).shuffle(order)
+    chosen: set[str] = set()
+    total = 0
+    for group in order[:-1]:
+        if total >= target:
+            break
+        chosen.add(group)
+        total += sizes[group]
+    return chosen
+
+
 def choose_test(
     records: Sequence[dict[str, Any]], mode: str, fraction: float, test_repos: Sequence[str], seed: int
 ) -> list[bool]:
@@ -41,15 +58,8 @@ def choose_test(
                     hint="repos: " + ", ".join(sorted(repos)),
                 )
             chosen = set(test_repos)
-        else:  # whole repositories, in a seeded order, until the fraction is reached
-            repo_order = sorted(repos)
-            random.Random(seed).shuffle(repo_order)
-            chosen, total = set(), 0
-            for repo in repo_order:
-                if total >= fraction * len(records) or len(chosen) == len(repos) - 1:
-                    break
-                chosen.add(repo)
-                total += repos[repo]
+        else:
+            chosen = choose_groups(repos, fraction * len(records), seed)
         return [r["repo"] in chosen for r in records]
     if mode == "time":
         if any(not r.get("date") for r in records):

@@ -24,6 +24,7 @@ from prtriage.change import change_from_record
 from prtriage.errors import PrtriageError, UsageError
 from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
 from prtriage.records import BadLine, check_change_record, read_jsonl
+from prtriage.split import choose_groups
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"
@@ -220,21 +221,14 @@ def split_rows(rows: Sequence[Row], val_size: float, seed: int) -> tuple[list[Ro
         return list(rows), [], "no validation split"
     want = int(val_size) if val_size >= 1 else max(1, round(val_size * len(rows)))
     want = min(want, len(rows) - 1)
-    rng = random.Random(seed)
-    groups = sorted({r.group for r in rows if r.group is not None})
-    if len(groups) >= 2 and all(r.group is not None for r in rows):
-        rng.shuffle(groups)
-        sizes = Counter(r.group for r in rows)
-        chosen: set[str] = set()
-        for g in groups[:-1]:  # at least one repository stays in training
-            if sum(sizes[c] for c in chosen) >= want:
-                break
-            chosen.add(g)
+    sizes = Counter(r.group for r in rows if r.group is not None)
+    if len(sizes) >= 2 and all(r.group is not None for r in rows):
+        chosen = choose_groups(sizes, want, seed)  # at least one repository stays in training
         train = [r for r in rows if r.group not in chosen]
         val = [r for r in rows if r.group in chosen]
         return train, val, "by repository: " + ", ".join(sorted(chosen))
     order = list(range(len(rows)))
-    rng.shuffle(order)
+    random.Random(seed).shuffle(order)
     held = set(order[:want])
     train = [r for i, r in enumerate(rows) if i not in held]
     val = [r for i, r in enumerate(rows) if i in held]
