@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from prtriage.config import Settings
 from prtriage.engine import Engine
 from prtriage.errors import PrtriageError
 from prtriage.progress import ProgressLine
-from prtriage.records import BadLine, atomic_output, check_change_record, read_jsonl
+from prtriage.records import BadLine, check_change_record, read_jsonl, write_jsonl
 from prtriage.triage import classify
 
 
@@ -41,14 +41,20 @@ def classify_file(
     """Each good record → one output line: its `id` and the same object `--format json` prints."""
     summary = BatchSummary()
     progress = ProgressLine(stderr, "classifying", _count_lines(input_path), "records")
-    with atomic_output(output_path) as out, progress:
-        for number, obj in read_jsonl(input_path):
-            line = _classify_record(input_path, number, obj, engine, settings, summary)
-            if line is not None:
-                out.write(line + "\n")
-                out.flush()
-            progress.advance()  # after the record: counts and rates are of finished work
+    write_jsonl(output_path, _classified(input_path, engine, settings, summary, progress))
     return summary
+
+
+def _classified(
+    input_path: Path, engine: Engine, settings: Settings, summary: BatchSummary, progress: ProgressLine
+) -> Iterator[dict[str, Any]]:
+    """The output object of each good record, in input order; the progress line counts every record."""
+    with progress:
+        for number, obj in read_jsonl(input_path):
+            out = _classify_record(input_path, number, obj, engine, settings, summary)
+            if out is not None:
+                yield out  # written before the progress advances
+            progress.advance()  # after the record: counts and rates are of finished work
 
 
 def _classify_record(
@@ -58,8 +64,8 @@ def _classify_record(
     engine: Engine,
     settings: Settings,
     summary: BatchSummary,
-) -> str | None:
-    """The output line of one record, or None (the reason is added to `summary.bad`)."""
+) -> dict[str, Any] | None:
+    """The output object of one record, or None (the reason is added to `summary.bad`)."""
     if isinstance(obj, BadLine):
         summary.bad.append(obj)
         return None
@@ -79,4 +85,4 @@ def _classify_record(
         summary.uncertain += 1
     else:
         summary.failing[result.category] += 1
-    return json.dumps({"id": obj.get("id", number), **result.to_json()}, ensure_ascii=False)
+    return {"id": obj.get("id", number), **result.to_json()}

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from prtriage.atomic import atomic_path
 from prtriage.errors import ModelError
 from prtriage.native import capture_native_output
 
@@ -144,9 +145,8 @@ def fast_copy_of_embedded(path: Path) -> Path:
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        quantize(path, tmp, "Q8_0", allow_requantize=True)
-        os.replace(tmp, target)  # atomic: no half-written model is ever picked up
+        with atomic_path(target, per_process=True) as tmp:  # no half-written model is ever picked up
+            quantize(path, tmp, "Q8_0", allow_requantize=True)
         return target
     except (OSError, ModelError):
         return path

@@ -1,17 +1,16 @@
-"""JSONL change records (plain or .gz): read line by line, every bad line reported by number."""
+"""JSONL change records (plain or .gz): read line by line, every bad line reported by number; written whole."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from prtriage.atomic import atomic_output
 from prtriage.errors import UsageError
 
 
@@ -66,18 +65,15 @@ def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine 
     return None
 
 
-@contextmanager
-def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
-    """Write to `path.partial`, renamed to `path` only when the block succeeds.
+def write_jsonl(path: Path, objects: Iterable[Any]) -> int:
+    """Each object as one line of JSON, through `atomic_output`; returns how many were written.
 
-    An interrupted run leaves its finished lines in the .partial file and never a half-written
-    `path`.
+    Lines are flushed as they go: an interrupted run leaves the finished ones in `path.partial`.
     """
-    partial = path.with_name(path.name + ".partial")
-    try:
-        f = partial.open("wb") if binary else partial.open("w", encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot write {partial}: {e.strerror}") from None
-    with f:
-        yield f
-    os.replace(partial, path)
+    count = 0
+    with atomic_output(path) as out:
+        for obj in objects:
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            out.flush()
+            count += 1
+    return count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.errors import UsageError
-from prtriage.records import BadLine, atomic_output, read_jsonl
+from prtriage.records import BadLine, read_jsonl
 
 MODES = ("repo", "time", "random")
 
@@ -72,9 +71,3 @@ def choose_test(
         rng = random.Random(seed)
         return [rng.random() < fraction for _ in records]
     raise UsageError(f"unknown split mode {mode!r}", hint="use one of: " + ", ".join(MODES))
-
-
-def write_records(path: Path, records: Sequence[dict[str, Any]]) -> None:
-    with atomic_output(path) as out:
-        for r in records:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")

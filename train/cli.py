@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
                output: Path) -> None:  # fmt: skip
     """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
     _need_train_extra()
-    from prtriage.records import atomic_output
+    from prtriage.records import write_jsonl
     from prtriage.train.base import load_tokenizer, resolve_base
     from prtriage.train.data import build_examples, example_to_json, read_rows
     from prtriage.train.prepare import prompt_budget
@@ -93,18 +93,18 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
     cfg = _config(config, _overrides(data, base_model, sets))
     console = _stderr()
     tokenizer = load_tokenizer(resolve_base(cfg.base_model))
-    written = 0
-    with atomic_output(output) as out:
+
+    def rows_out() -> Iterator[dict[str, Any]]:  # each dataset's rows, then what was skipped in it
         for ds in cfg.datasets:
             rows, skipped = read_rows(ds.path, ds.type, cfg.categories, ds.parse_special)
             examples, bad = build_examples(rows, tokenizer, prompt_budget(cfg))
             skipped.extend(bad)
-            for ex in examples:
-                out.write(json.dumps(example_to_json(ex), ensure_ascii=False) + "\n")
-            written += len(examples)
+            yield from (example_to_json(ex) for ex in examples)
             for line in skipped.lines:
                 console.print(f"skipped {line}", markup=False)
             console.print(f"{ds.path}: {len(examples)} rows; {skipped.summary()}", markup=False)
+
+    written = write_jsonl(output, rows_out())
     console.print(f"wrote {written} rows to {output}", markup=False)
     if written == 0:
         raise UsageError("no usable row")

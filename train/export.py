@@ -17,13 +17,13 @@ from typing import Any
 
 import torch
 
+from prtriage.atomic import atomic_path
 from prtriage.errors import ModelError, UsageError
 from prtriage.models import ModelFiles, quantize
 from prtriage.train.base import Base, load_model, load_tokenizer, read_gguf
 from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf
 from prtriage.train.gguf_out import (
     DIRECT_TYPES,
-    atomic_path,
     gguf_arch,
     lora_tensors,
     model_tensors,

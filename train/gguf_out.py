@@ -11,9 +11,7 @@ Files are written under a `.partial` name and renamed when complete: no half-wri
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from prtriage.atomic import atomic_path
 from prtriage.errors import ModelError
 
 # transformers model_type → llama.cpp architecture; Mistral is a Llama for llama.cpp.
@@ -160,17 +159,6 @@ def _stored(shape: tuple[int, ...], qtype: Any) -> tuple[tuple[int, ...], np.dty
 
 
 FILE_TYPES = {"f32": "ALL_F32", "f16": "MOSTLY_F16", "bf16": "MOSTLY_BF16", "q8_0": "MOSTLY_Q8_0"}
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary sibling to write; renamed to `path` only when the block succeeds."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def write_gguf(

@@ -64,7 +64,7 @@ def export(trained: Trained, path: Path, weight: float) -> None:
     """The `.npz` `prtriage.lexical.LexicalModel.load` reads; written whole or not at all."""
     import numpy as np
 
-    from prtriage.records import atomic_output
+    from prtriage.atomic import atomic_output
 
     order = [list(trained.classifier.classes_).index(c) for c in trained.categories]
     arrays: dict[str, Any] = {

@@ -10,12 +10,12 @@ skipped.txt           every input line not used, file:line: reason
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prtriage.atomic import atomic_path
 from prtriage.categories import Category, make_categories
 from prtriage.errors import UsageError
 from prtriage.train.base import Base, resolve_base
@@ -48,9 +48,8 @@ class Run:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as partial:
+        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def read_run(folder: Path) -> Run:

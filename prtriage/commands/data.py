@@ -59,15 +59,13 @@ class TeachOptions:
 def _write_jsonl(records: Any, output: Path | None) -> None:
     import json
 
-    from prtriage.records import atomic_output
+    from prtriage.records import write_jsonl
 
     if output is None:
         for record in records:
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    with atomic_output(output) as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_jsonl(output, records)
 
 
 def _harvest_report(summary: Any, err: Console) -> None:
@@ -115,7 +113,8 @@ def from_github(options: FromGitHubOptions) -> int:
 
 
 def split(options: SplitOptions) -> int:
-    from prtriage.split import choose_test, load_records, write_records
+    from prtriage.records import write_jsonl
+    from prtriage.split import choose_test, load_records
 
     o = options
     bad: list[Any] = []
@@ -124,8 +123,8 @@ def split(options: SplitOptions) -> int:
     if repos and o.mode != "repo":
         raise errors.UsageError("--test-repos goes with --by repo")
     sides = choose_test(records, o.mode, o.test_fraction, repos, o.seed)
-    write_records(o.train_output, [r for r, t in zip(records, sides) if not t])
-    write_records(o.test_output, [r for r, t in zip(records, sides) if t])
+    write_jsonl(o.train_output, [r for r, t in zip(records, sides) if not t])
+    write_jsonl(o.test_output, [r for r, t in zip(records, sides) if t])
     err = stderr()
     for b in bad:
         err.print(f"skipped {b}", markup=False)

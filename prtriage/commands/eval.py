@@ -40,8 +40,9 @@ def run(options: EvalOptions) -> int:
 
     from prtriage import attack as planting
     from prtriage import evaluate
+    from prtriage.atomic import atomic_output
     from prtriage.progress import ProgressLine
-    from prtriage.records import atomic_output
+    from prtriage.records import write_jsonl
 
     o = options
     if not o.attack and (o.placements is not None or o.phrasings != "eval"):
@@ -88,9 +89,7 @@ def run(options: EvalOptions) -> int:
         with atomic_output(o.report_path) as written:
             written.write(json.dumps(report, indent=2) + "\n")
     if o.predictions is not None:
-        with atomic_output(o.predictions) as lines:
-            for p in [*preds, *attacked]:
-                lines.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        write_jsonl(o.predictions, (asdict(p) for p in [*preds, *attacked]))
     if o.plot is not None and not evaluate.plot_confusion(report, o.plot):
         err.print("no plot: matplotlib is not installed", markup=False)
     return errors.EXIT_OK
