@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -63,6 +65,24 @@ def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine 
         if obj.get(key) is not None and not isinstance(obj[key], str):
             return BadLine(path, number, f"'{key}' is not a string")
     return None
+
+
+def reason_key(reason: str) -> str:
+    """The reason without its particulars (segment number, category name, parser detail), for counting."""
+    reason = re.sub(r"^segment \d+: ", "segment ", reason)
+    return re.sub(r" \([^()]*\)$| '[^']*'$", "", reason)
+
+
+def reason_counts(skipped: Sequence[BadLine]) -> Counter[str]:
+    return Counter(reason_key(b.reason) for b in skipped)
+
+
+def skipped_summary(skipped: Sequence[BadLine]) -> str:
+    """How many lines were skipped, counted by reason, most common first."""
+    if not skipped:
+        return "no line skipped"
+    parts = ", ".join(f"{n} {reason}" for reason, n in reason_counts(skipped).most_common())
+    return f"skipped {len(skipped)} lines: {parts}"
 
 
 def write_jsonl(path: Path, objects: Iterable[Any]) -> int:

@@ -11,10 +11,9 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,34 +49,6 @@ class Example:
     line: int
     category: str | None  # set when the answer starts with the category, so it can be scored
     segments: tuple[Segment, ...]
-
-
-@dataclass
-class Skipped:
-    """Lines not used, each with file:line and reason."""
-
-    lines: list[BadLine] = field(default_factory=list)
-
-    def add(self, bad: BadLine) -> None:
-        self.lines.append(bad)
-
-    def extend(self, other: Skipped) -> None:
-        self.lines.extend(other.lines)
-
-    def by_reason(self) -> Counter[str]:
-        return Counter(reason_key(b.reason) for b in self.lines)
-
-    def summary(self) -> str:
-        if not self.lines:
-            return "no line skipped"
-        parts = ", ".join(f"{n} {reason}" for reason, n in self.by_reason().most_common())
-        return f"skipped {len(self.lines)} lines: {parts}"
-
-
-def reason_key(reason: str) -> str:
-    """The reason without its particulars (segment number, category name, parser detail), for counting."""
-    reason = re.sub(r"^segment \d+: ", "segment ", reason)
-    return re.sub(r" \([^()]*\)$| '[^']*'$", "", reason)
 
 
 def _bad(path: Path, number: int, reason: str) -> BadLine:
@@ -150,17 +121,17 @@ def parse_row(
 
 def read_rows(
     path: Path, kind: str, categories: Sequence[Category], parse_special: bool = False
-) -> tuple[list[Row], Skipped]:
+) -> tuple[list[Row], list[BadLine]]:
     """Every good row of a JSONL file (.gz ok), and every bad line with its reason."""
     if kind not in DATASET_TYPES:
         raise UsageError(f"{path}: dataset type {kind!r} is not one of {', '.join(DATASET_TYPES)}")
     known = {c.name for c in categories}
     rows: list[Row] = []
-    skipped = Skipped()
+    skipped: list[BadLine] = []
     for number, obj in read_jsonl(path):
         row = obj if isinstance(obj, BadLine) else parse_row(obj, path, number, kind, known, parse_special)
         if isinstance(row, BadLine):
-            skipped.add(row)
+            skipped.append(row)
         else:
             rows.append(row)
     return rows, skipped
@@ -198,13 +169,13 @@ def build_example(row: Row, tokenizer: Tokenizer, budget: PromptBudget) -> Examp
 
 def build_examples(
     rows: Sequence[Row], tokenizer: Tokenizer, budget: PromptBudget
-) -> tuple[list[Example], Skipped]:
+) -> tuple[list[Example], list[BadLine]]:
     examples: list[Example] = []
-    skipped = Skipped()
+    skipped: list[BadLine] = []
     for row in rows:
         example = build_example(row, tokenizer, budget)
         if isinstance(example, BadLine):
-            skipped.add(example)
+            skipped.append(example)
         else:
             examples.append(example)
     return examples, skipped

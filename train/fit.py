@@ -34,6 +34,7 @@ from prtriage import __version__
 from prtriage.errors import ConfigError, UsageError
 from prtriage.progress import ProgressLine
 from prtriage.prompt import category_segment
+from prtriage.records import skipped_summary
 from prtriage.train.base import Base, load_model, load_tokenizer, resolve_base
 from prtriage.train.batches import collate, epoch_batches, shard
 from prtriage.train.config import TrainConfig, config_to_json
@@ -371,7 +372,7 @@ def save_run(cfg: TrainConfig, data: TrainData, model: Any, state: TrainState, t
         "steps": total,
         "train_loss": state.train_loss,
         "eval": state.last_eval,
-        "data": {"train": len(prepared.train), "val": len(prepared.val), "skipped": len(prepared.skipped.lines),
+        "data": {"train": len(prepared.train), "val": len(prepared.val), "skipped": len(prepared.skipped),
                  "split": prepared.split},
     })  # fmt: skip
 
@@ -424,7 +425,7 @@ def _use_bf16(cfg: TrainConfig) -> bool:
 
 
 def _report_data(data: Prepared, out: Path, say: Callable[[str], None]) -> None:
-    lines = [str(b) for b in data.skipped.lines]
+    lines = [str(b) for b in data.skipped]
     (out / "skipped.txt").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     for line in lines[:SHOWN_SKIPPED]:
         say(f"skipped {line}")
@@ -432,7 +433,7 @@ def _report_data(data: Prepared, out: Path, say: Callable[[str], None]) -> None:
         say(f"... {len(lines) - SHOWN_SKIPPED} more in {out / 'skipped.txt'}")
     say(
         f"data: {len(data.train)} training examples, {len(data.val)} validation ({data.split}); "
-        + data.skipped.summary()
+        + skipped_summary(data.skipped)
     )
 
 

@@ -13,7 +13,6 @@ from prtriage.train.data import (
     Example,
     PromptBudget,
     Row,
-    Skipped,
     build_examples,
     read_rows,
     split_rows,
@@ -25,13 +24,13 @@ from prtriage.train.masking import Masking, Tokenized, tokenize_example
 class Prepared:
     train: list[Tokenized]
     val: list[Tokenized]  # answer-only labels whatever the training mode: eval loss stays comparable
-    skipped: Skipped
+    skipped: list[BadLine]  # every line not used, in the order found
     split: str  # how validation was chosen
 
 
-def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], Skipped, str]:
+def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], list[BadLine], str]:
     """Train and validation rows (validated, split, sampled) and the lines skipped."""
-    skipped = Skipped()
+    skipped: list[BadLine] = []
     rows: list[Row] = []
     for ds in cfg.datasets:
         found, bad = read_rows(ds.path, ds.type, cfg.categories, ds.parse_special)
@@ -61,13 +60,13 @@ def prompt_budget(cfg: TrainConfig) -> PromptBudget:
 
 def tokenize_all(
     examples: Sequence[Example], tokenizer: Tokenizer, masking: Masking
-) -> tuple[list[Tokenized], Skipped]:
+) -> tuple[list[Tokenized], list[BadLine]]:
     out: list[Tokenized] = []
-    skipped = Skipped()
+    skipped: list[BadLine] = []
     for ex in examples:
         t = tokenize_example(ex, tokenizer, masking)
         if isinstance(t, str):
-            skipped.add(BadLine(ex.path, ex.line, t))
+            skipped.append(BadLine(ex.path, ex.line, t))
         else:
             out.append(t)
     return out, skipped

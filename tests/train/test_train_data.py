@@ -13,6 +13,7 @@ from prtriage.budget import fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.change import change_from_diff
 from prtriage.prompt import answer_segments, tokenize_segments
+from prtriage.records import reason_counts, skipped_summary
 from prtriage.sampling import seeded_subset
 from prtriage.train.data import (
     PromptBudget,
@@ -49,7 +50,7 @@ def test_every_bad_line_is_reported_with_its_reason(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "mixed.jsonl", lines)
     rows, skipped = read_rows(path, "auto", DEFAULT_CATEGORIES)
     assert [(r.line, r.record is not None) for r in rows] == [(1, False), (11, True)]
-    assert [(b.line, b.reason) for b in skipped.lines] == [
+    assert [(b.line, b.reason) for b in skipped] == [
         (2, "not JSON (Expecting value)"),
         (3, "not a JSON object"),
         (4, "no 'segments' list (or an empty one)"),
@@ -62,14 +63,14 @@ def test_every_bad_line_is_reported_with_its_reason(tmp_path: Path) -> None:
         (12, "'reasoning' is not a string"),
         (13, "segment 0: not an object"),
     ]
-    assert all(str(b).startswith(f"{path}:{b.line}: ") for b in skipped.lines)
-    assert skipped.by_reason() == {
+    assert all(str(b).startswith(f"{path}:{b.line}: ") for b in skipped)
+    assert reason_counts(skipped) == {
         "not JSON": 1, "not a JSON object": 1, "no 'segments' list": 1, "segment 'text' missing or not a string": 1,
         "no trainable segment": 1, "segment 'label' missing or not true/false": 1, "unknown category": 2,
         "neither 'segments' (input_output row) nor 'diff'": 1, "'reasoning' is not a string": 1,
         "segment not an object": 1,
     }  # fmt: skip
-    assert skipped.summary().startswith("skipped 11 lines: 2 unknown category, 1 not JSON, ")
+    assert skipped_summary(skipped).startswith("skipped 11 lines: 2 unknown category, 1 not JSON, ")
 
 
 def test_declared_type_is_enforced(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_declared_type_is_enforced(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "rows.jsonl", [GOOD_ROW, no_category])
     rows, skipped = read_rows(path, "changes", DEFAULT_CATEGORIES)
     assert rows == []
-    assert [b.reason for b in skipped.lines] == [
+    assert [b.reason for b in skipped] == [
         "'diff' missing or not a string",
         "'category' missing or not a string",
     ]
