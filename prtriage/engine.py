@@ -79,6 +79,39 @@ class _Clock:
         self.totals[key] = self.totals.get(key, 0.0) + value
 
 
+def _quiet_llama_cpp() -> Any:
+    """The llama_cpp module, its Python logger at ERROR (loading a model sets it to DEBUG)."""
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+    import llama_cpp
+
+    return llama_cpp
+
+
+def load_llama(files: ModelFiles, **params: Any) -> Any:
+    """A `llama_cpp.Llama` for `files` (with its adapter), its native log shown only if loading fails.
+
+    `params` are the Llama's own (n_ctx, n_batch, n_threads, n_gpu_layers, seed, logits_all, ...).
+    """
+    llama_cpp = _quiet_llama_cpp()
+    kwargs: dict[str, Any] = dict(model_path=str(files.path), verbose=True, **params)  # the log is captured
+    if files.adapter is not None:
+        kwargs["lora_path"] = str(files.adapter)
+    with capture_native_output() as log:
+        try:
+            llm = llama_cpp.Llama(**kwargs)
+        except Exception as e:  # llama-cpp-python raises ValueError/RuntimeError with no cause
+            cause = log.last_error() or str(e)
+            raise ModelError(
+                f"cannot load {files.path}"
+                + (f" with adapter {files.adapter}" if files.adapter else "")
+                + f": {cause}",
+                hint="check that the file is a complete GGUF for llama.cpp (re-download or re-export it)",
+            ) from None
+    llm.verbose = False
+    _quiet_llama_cpp()
+    return llm
+
+
 class LlamaEngine:
     """One loaded model and context; successive prompts reuse the KV cache of their common prefix."""
 
@@ -90,9 +123,7 @@ class LlamaEngine:
         gpu_layers: int | None = None,
         seed: int = 0,
     ) -> None:
-        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-        import llama_cpp
-
+        llama_cpp = _quiet_llama_cpp()
         self.name = files.name
         self.files = files
         self.threads = threads or default_threads()
@@ -101,32 +132,10 @@ class LlamaEngine:
         self.gpu_layers = gpu_layers
         self._clock = _Clock()
         start = time.perf_counter()
-        kwargs: dict[str, Any] = dict(
-            model_path=str(files.path),
-            n_ctx=context_size,
-            n_batch=min(512, context_size),
-            n_threads=self.threads,
-            n_threads_batch=self.threads,
-            n_gpu_layers=gpu_layers,
-            seed=seed,
-            logits_all=False,
-            verbose=True,  # the log is captured below, and shown only when loading fails
-        )
-        if files.adapter is not None:
-            kwargs["lora_path"] = str(files.adapter)
-        with capture_native_output() as log:
-            try:
-                self.llm = llama_cpp.Llama(**kwargs)
-            except Exception as e:  # llama-cpp-python raises ValueError/RuntimeError with no cause
-                cause = log.last_error() or str(e)
-                raise ModelError(
-                    f"cannot load {files.path}"
-                    + (f" with adapter {files.adapter}" if files.adapter else "")
-                    + f": {cause}",
-                    hint="check that the file is a complete GGUF for llama.cpp (re-download or re-export it)",
-                ) from None
-        self.llm.verbose = False
-        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # loading set it to DEBUG
+        self.llm = load_llama(
+            files, n_ctx=context_size, n_batch=min(512, context_size), n_threads=self.threads,
+            n_threads_batch=self.threads, n_gpu_layers=gpu_layers, seed=seed, logits_all=False,
+        )  # fmt: skip
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._n_vocab = self.llm.n_vocab()
         add_bos = self.llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"

@@ -17,7 +17,6 @@ measurement. A broken export (q/k not permuted, wrong metadata) is off by far mo
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,6 @@ import numpy as np
 from prtriage.categories import Category
 from prtriage.errors import ModelError
 from prtriage.models import ModelFiles
-from prtriage.native import capture_native_output
 from prtriage.prompt import (
     PromptChange,
     Segment,
@@ -132,23 +130,15 @@ def _llama_logprobs(llm: Any, ids: Sequence[int]) -> np.ndarray:
 
 
 def _open_llama(files: ModelFiles, context: int, threads: int | None) -> Any:
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-    import llama_cpp
-
-    from prtriage.engine import default_threads
+    """llama.cpp with every position's logits (`logits_all`), on the CPU, in one batch."""
+    from prtriage.engine import default_threads, load_llama
 
     n = threads or default_threads()
-    kwargs: dict[str, Any] = dict(model_path=str(files.path), n_ctx=context, n_batch=context, logits_all=True,
-                                  n_gpu_layers=0, n_threads=n, n_threads_batch=n, verbose=True, seed=0)  # fmt: skip
-    if files.adapter is not None:
-        kwargs["lora_path"] = str(files.adapter)
-    with capture_native_output() as log:
-        try:
-            llm = llama_cpp.Llama(**kwargs)
-        except Exception as e:
-            raise ParityError(f"llama.cpp cannot load {files.path}: {log.last_error() or e}") from None
-    llm.verbose = False
-    return llm
+    try:
+        return load_llama(files, n_ctx=context, n_batch=context, logits_all=True, n_gpu_layers=0,
+                          n_threads=n, n_threads_batch=n, seed=0)  # fmt: skip
+    except ModelError as e:
+        raise ParityError(f"llama.cpp {e.message}") from None
 
 
 def check_parity(
