@@ -1,63 +1,115 @@
-"""A stand-in for the model behind `prtriage.engine.Engine`: fixed answers, no llama.cpp.
+"""A stand-in for the model behind `prtriage.engine.Engine`: whitespace tokens and fixed answers.
 
-Tokens are words with their leading spaces, so the budget has real counts to work with; `score`
-gives the chosen category the chosen probability and shares the rest among the others, so
-`triage.classify` ends with exactly `category` and `confidence`.
+For tests of the layers above the engine: budget and triage call it directly, batch is handed it,
+and the command tests (tests/commands/) put it where the commands load the model
+(`use_fake_engine`) and run the CLI in this process (`run_main`). Fast, and exact where the real
+model is only approximately predictable. The engine itself is tested against the real model in
+tests/test_engine.py.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from prtriage.errors import ModelError
 from prtriage.models import ModelFiles
+from prtriage.prompt import category_segment
 
-_PIECE = re.compile(r"\s*\S+|\s+")  # a word with the spaces before it, about as dense as BPE
 
+class WordTokenizer:
+    """One token per whitespace-separated word; each new word gets the next id."""
 
-class FakeEngine:
-    name = "fake-model"
-
-    def __init__(
-        self, category: str = "fix", confidence: float = 0.9, reasoning: str = "Guards a zero."
-    ) -> None:
-        self.category = category
-        self.confidence = confidence
-        self.answer = reasoning
-        self.files = ModelFiles(self.name, Path("fake.gguf"), None)
-        self.opened = 0  # times a command loaded "the model"
-        self.scored = 0  # prompts scored: one per classified change
-        self._ids: dict[str, int] = {}
-        self._pieces: list[str] = []
+    def __init__(self, bos_id: int | None = None) -> None:
+        self._bos = bos_id
+        self.vocab: dict[str, int] = {}
 
     @property
     def bos_id(self) -> int | None:
-        return None
+        return self._bos
 
     def tokenize(self, text: str, special: bool) -> list[int]:
-        ids = []
-        for piece in _PIECE.findall(text):
-            if piece not in self._ids:
-                self._ids[piece] = len(self._pieces)
-                self._pieces.append(piece)
-            ids.append(self._ids[piece])
-        return ids
+        return [self.vocab.setdefault(word, len(self.vocab) + 100) for word in text.split()]
+
+    def words(self, ids: Sequence[int]) -> list[str]:
+        by_id = {i: w for w, i in self.vocab.items()}
+        return [by_id[i] for i in ids]
+
+
+@dataclass
+class Call:
+    prompt: tuple[int, ...]
+    stable: int
+    candidates: tuple[tuple[int, ...], ...] = ()
+    max_tokens: int = 0
+
+
+class FakeEngine(WordTokenizer):
+    """Scores each category's answer with a fixed log-probability from `scores`.
+
+    A category not in `scores` gets `rest` (-20: next to nothing), or with `rest=None` an even
+    share of the probability the given ones leave: `FakeEngine.answering("fix", 0.8)` ends
+    classify with exactly fix at 0.8. `fail_on`: a word whose presence in a prompt makes scoring
+    fail, as a model error would.
+
+    Where commands load the model it stands in for `LlamaEngine`, so it also carries the loader's
+    `files` (the adapter warning reads them) and counts the loads in `opened`.
+    """
+
+    def __init__(
+        self, scores: Mapping[str, float], answer: str = "Fixes the division by zero in the helper.",
+        fail_on: str | None = None, adapter: str | None = None, name: str = "fake.gguf",
+        rest: float | None = -20.0,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.scores, self.answer, self.fail_on, self.rest, self.name = scores, answer, fail_on, rest, name
+        self.files = ModelFiles(name, Path(name), Path(adapter) if adapter else None)
+        self.calls: list[Call] = []  # every score and reasoning request, in order
+        self.opened = 0  # times a command loaded "the model" (use_fake_engine)
+
+    @classmethod
+    def answering(
+        cls, category: str = "fix", confidence: float = 0.9, answer: str = "Guards a zero."
+    ) -> FakeEngine:
+        """`category` at exactly `confidence`, the other categories sharing the rest evenly."""
+        return cls({category: math.log(confidence)}, answer, rest=None)
+
+    @property
+    def adapter(self) -> str | None:
+        return str(self.files.adapter) if self.files.adapter else None
+
+    @property
+    def scored(self) -> int:
+        """Prompts scored: one per classified change."""
+        return sum(1 for call in self.calls if call.candidates)
+
+    def _category(self, candidate: Sequence[int]) -> str | None:
+        return next(
+            (n for n in self.scores if self.tokenize(category_segment(n).text, False) == list(candidate)),
+            None,
+        )
 
     def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]], stable: int) -> list[float]:
-        self.scored += 1
-        names = ["".join(self._pieces[i] for i in c).removesuffix('"') for c in candidates]
-        rest = (1 - self.confidence) / max(1, len(names) - 1)
-        return [math.log(self.confidence if n == self.category else rest) for n in names]
+        if self.fail_on is not None and self.fail_on in self.words(prompt):
+            raise ModelError(f"cannot score a prompt with {self.fail_on!r}")
+        self.calls.append(Call(tuple(prompt), stable, tuple(tuple(c) for c in candidates)))
+        names = [self._category(c) for c in candidates]
+        rest, others = self.rest, names.count(None)
+        if rest is None:
+            left = 1 - sum(math.exp(self.scores[n]) for n in names if n is not None)
+            rest = math.log(left / others) if others and left > 0 else -20.0
+        return [self.scores[n] if n is not None else rest for n in names]
 
     def reasoning(self, prompt: Sequence[int], stable: int, max_tokens: int) -> str:
-        return self.answer
+        self.calls.append(Call(tuple(prompt), stable, max_tokens=max_tokens))
+        return " ".join(self.answer.split()[:max_tokens])
 
     def take_timings(self) -> dict[str, float]:
-        return {}
+        return {"load_s": 0.5, "prompt_s": 0.25}
 
 
 def use_fake_engine(monkeypatch: pytest.MonkeyPatch, engine: FakeEngine) -> FakeEngine:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from fake_engine import WordTokenizer
 
 from prtriage.budget import answer_reserve, fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
@@ -102,3 +103,43 @@ def test_long_token_description_is_cut_and_says_so(engine) -> None:
     files = _files(_file("src/a.py", 3))
     fitted = fit_change("Title", body, files, DEFAULT_CATEGORIES, engine, 512, 48)
     assert fitted.body_cut
+
+
+# With a fake engine (one token per word): exact counts, no model to load.
+
+
+def test_fake_engine_fit_is_exact_and_orders_hunks_by_kind() -> None:
+    engine = WordTokenizer()
+    files = _files(
+        _file("docs/guide.md", 40, "doc"), _file("src/core.py", 150, "code"), _file("src/small.py", 3)
+    )
+    fitted = fit_change("Big change", "Body text.", files, DEFAULT_CATEGORIES, engine, 1024, 48)
+    assert fitted.budget_tokens == 1024 - answer_reserve(DEFAULT_CATEGORIES, engine, 48)
+    assert list(fitted.ids) == [i for p in tokenize_segments(fitted.segments, engine) for i in p]
+    assert len(fitted.ids) <= fitted.budget_tokens
+    assert fitted.shared_prefix == len(engine.tokenize(fitted.segments[0].text, fitted.segments[0].special))
+    shown = {f.path: f.shown for f in fitted.files}
+    assert shown == {"src/small.py": "full", "src/core.py": "partial", "docs/guide.md": "none"}
+    assert fitted.change.diff.index("src/small.py") < fitted.change.diff.index("src/core.py")
+
+
+def test_fake_engine_a_long_description_is_cut_at_a_line_and_says_so() -> None:
+    engine = WordTokenizer()
+    body = "".join(f"line {i} of a long description\n" for i in range(200))  # 1200 words
+    fitted = fit_change("t", body, _files(_file("src/a.py", 3)), DEFAULT_CATEGORIES, engine, 1024, 48)
+    assert fitted.body_cut and fitted.change.body.endswith("description\n")
+    assert body.startswith(fitted.change.body)
+    assert fitted.files[0].shown == "full"
+
+
+def test_fake_engine_file_list_is_capped_with_a_count_of_the_rest() -> None:
+    engine = WordTokenizer()
+    files = _files(*(_file(f"src/m{i}.py", 1) for i in range(300)))
+    fitted = fit_change("t", "", files, DEFAULT_CATEGORIES, engine, 1024, 48)
+    assert fitted.change.file_list.endswith("more files")
+    assert len(fitted.files) == 300  # every file is still in the result
+
+
+def test_fake_engine_context_too_small() -> None:
+    with pytest.raises(BudgetError, match="leaves no room for the change"):
+        fit_change("t", "", _files(_file("src/a.py", 5)), DEFAULT_CATEGORIES, WordTokenizer(), 200, 48)

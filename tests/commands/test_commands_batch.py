@@ -36,7 +36,7 @@ def batch(tmp_path: Path, src: Path, *args: str) -> int:
 def test_each_good_record_is_one_line_and_bad_ones_are_named(
     tmp_path: Path, records: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = use_fake_engine(monkeypatch, FakeEngine("docs", 0.7))
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering("docs", 0.7))
     assert batch(tmp_path, records) == EXIT_OK
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [(r["id"], r["category"], r["confidence"]) for r in lines] == [
@@ -51,7 +51,7 @@ def test_each_good_record_is_one_line_and_bad_ones_are_named(
 def test_fail_on_exits_1_without_naming_the_category(
     tmp_path: Path, records: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_fake_engine(monkeypatch, FakeEngine("fix", 0.9))
+    use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.9))
     assert batch(tmp_path, records, "--fail-on", "fix") == EXIT_FAIL_ON
     assert "is in fail-on" not in capsys.readouterr().err  # as before: the summary line says enough
     assert batch(tmp_path, records, "--fail-on", "docs") == EXIT_OK
@@ -60,7 +60,7 @@ def test_fail_on_exits_1_without_naming_the_category(
 def test_uncertain_results_do_not_fail(
     tmp_path: Path, records: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_fake_engine(monkeypatch, FakeEngine("fix", 0.6))
+    use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.6))
     assert batch(tmp_path, records, "--fail-on", "fix", "--min-confidence", "0.9") == EXIT_OK
     assert "2 results were uncertain (below min-confidence)" in capsys.readouterr().err
 
@@ -68,7 +68,7 @@ def test_uncertain_results_do_not_fail(
 def test_nothing_classifiable_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_fake_engine(monkeypatch, FakeEngine())
+    use_fake_engine(monkeypatch, FakeEngine.answering())
     src = tmp_path / "bad.jsonl"
     src.write_text("{not json\n")
     assert batch(tmp_path, src) == 2
@@ -78,7 +78,7 @@ def test_nothing_classifiable_is_a_usage_error(
 def test_a_missing_input_fails_before_the_model_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = use_fake_engine(monkeypatch, FakeEngine())
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering())
     with pytest.raises(UsageError, match="input file not found"):
         run(BatchOptions(tmp_path / "missing.jsonl", tmp_path / "out.jsonl", Settings()))
     assert engine.opened == 0 and not (tmp_path / "out.jsonl").exists()

@@ -16,7 +16,7 @@ from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    return use_fake_engine(monkeypatch, FakeEngine("fix", 0.8, "Guards against b == 0."))
+    return use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8, "Guards against b == 0."))
 
 
 def test_json_is_the_fake_answer_on_the_branch_change(
@@ -25,7 +25,7 @@ def test_json_is_the_fake_answer_on_the_branch_change(
     assert run_main("classify", "-C", str(fix_branch), "--format", "json") == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     assert (data["category"], data["confidence"], data["reasoning"]) == ("fix", 0.8, "Guards against b == 0.")
-    assert data["model"] == "fake-model" and data["uncertain"] is False
+    assert data["model"] == "fake.gguf" and data["uncertain"] is False
     assert [f["path"] for f in data["files"]] == ["src/app.py"] and fake.scored == 1
     assert data["source"].endswith("..HEAD")
 

@@ -35,7 +35,7 @@ def actions(fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_outputs_summary_and_a_notice(
     actions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_fake_engine(monkeypatch, FakeEngine("fix", 0.8, "Guards a zero."))
+    use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8, "Guards a zero."))
     assert run_main("classify", "-C", str(actions), "--github", "--format", "json") == EXIT_OK
     out = capsys.readouterr().out
     assert json.loads(out.splitlines()[0])["category"] == "fix"
@@ -47,7 +47,7 @@ def test_outputs_summary_and_a_notice(
 def test_fail_on_is_an_error_annotation_and_exit_1(
     actions: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_fake_engine(monkeypatch, FakeEngine("fix", 0.8))
+    use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8))
     assert run_main("classify", "-C", str(actions), "--github", "--fail-on", "fix") == EXIT_FAIL_ON
     out = capsys.readouterr()
     assert "::error title=prtriage::#7 looks like fix" in out.out and "'fix' is in fail-on" in out.err

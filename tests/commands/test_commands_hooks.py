@@ -13,7 +13,7 @@ from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    return use_fake_engine(monkeypatch, FakeEngine("fix", 0.8, "Guards a zero."))
+    return use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8, "Guards a zero."))
 
 
 # --- pre-push ---------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_the_input_mode_refuses_ignored_flags_before_loading_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 12's second bug, end to end: it used to exit 0 and ignore all of these."""
-    engine = use_fake_engine(monkeypatch, FakeEngine())
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering())
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps({"id": "a", "diff": ""}) + "\n")
     args = ["--github", "--pre-push", "--staged", "--format", "markdown"]

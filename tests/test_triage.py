@@ -1,0 +1,99 @@
+"""classify's wiring, with a fake engine: what is asked of the model and what the result says."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from fake_engine import FakeEngine
+
+from prtriage.categories import Category
+from prtriage.change import change_from_diff
+from prtriage.config import Settings
+from prtriage.errors import BudgetError, ModelError
+from prtriage.prompt import category_segment, reasoning_prefix_segment
+from prtriage.triage import budget, classify
+
+DIFF = (
+    "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
+    "@@ -1,2 +1,4 @@\n def div(a, b):\n+    if b == 0:\n+        raise ValueError('b is zero')\n"
+    "     return a / b\n"
+)
+SCORES = {"fix": math.log(0.6), "feature": math.log(0.3), "docs": math.log(0.1)}
+
+
+def _change(title: str = "Raise a clear error on division by zero"):
+    return change_from_diff(title, "It crashed.", DIFF.splitlines(True), (), source="HEAD~1..HEAD")
+
+
+def test_the_best_scored_category_wins_with_renormalised_probabilities() -> None:
+    engine = FakeEngine(SCORES, adapter="lora.gguf")
+    result = classify(_change(), engine, Settings())
+    assert result.category == "fix"
+    assert result.confidence == pytest.approx(0.6, abs=1e-6)  # the other categories get exp(-20)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0)
+    assert list(result.probabilities) == list(Settings().category_names)
+    assert result.reasoning == engine.answer
+    assert (result.model, result.adapter, result.source) == ("fake.gguf", "lora.gguf", "HEAD~1..HEAD")
+    assert not result.uncertain and result.scorer == "llm"
+
+
+def test_the_engine_is_asked_for_every_category_then_one_reasoning() -> None:
+    engine = FakeEngine(SCORES)
+    settings = Settings()
+    fitted = budget(_change(), engine, settings)
+    result = classify(_change(), engine, settings)
+    scored, reasoned = engine.calls
+    assert scored.prompt == fitted.ids and scored.stable == fitted.shared_prefix
+    assert scored.candidates == tuple(
+        tuple(engine.tokenize(category_segment(n).text, False)) for n in settings.category_names
+    )
+    # The reasoning continues the prompt after the winning category and the reasoning prefix.
+    answer_start = [*engine.tokenize('fix"', False), *engine.tokenize(reasoning_prefix_segment().text, False)]
+    assert reasoned.prompt == (*fitted.ids, *answer_start)
+    assert reasoned.stable == len(fitted.ids) and reasoned.max_tokens == settings.reasoning_tokens
+    assert result.prompt_tokens == len(fitted.ids) and not result.body_cut
+
+
+def test_timings_add_the_budget_and_the_engines_own() -> None:
+    result = classify(_change(), FakeEngine(SCORES), Settings())
+    assert result.timings["load_s"] == 0.5 and result.timings["prompt_s"] == 0.25
+    assert result.timings["budget_s"] >= 0
+    assert result.timings["total_s"] >= 0.5  # loading counts in the total
+
+
+def test_only_the_configured_categories_are_scored() -> None:
+    cats = (Category("bug", "a bug fix"), Category("other", "anything else"))
+    engine = FakeEngine({"bug": -3.0, "other": -1.0})
+    result = classify(_change(), engine, Settings(categories=cats))
+    assert set(result.probabilities) == {"bug", "other"} and result.category == "other"
+    assert len(engine.calls[0].candidates) == 2
+
+
+def test_below_min_confidence_the_result_is_uncertain() -> None:
+    result = classify(_change(), FakeEngine(SCORES), Settings(min_confidence=0.7))
+    assert result.uncertain and result.min_confidence == 0.7
+    assert result.to_json()["uncertain"] is True
+
+
+def test_no_adapter_is_none() -> None:
+    assert classify(_change(), FakeEngine(SCORES), Settings()).adapter is None
+
+
+def test_the_fused_scorer_mixes_in_the_shipped_lexical_model() -> None:
+    llm = classify(_change(), FakeEngine(SCORES), Settings())
+    fused = classify(_change(), FakeEngine(SCORES), Settings(scorer="fused"))
+    assert fused.scorer == "fused" and sum(fused.probabilities.values()) == pytest.approx(1.0)
+    assert fused.probabilities != llm.probabilities
+
+
+def test_a_context_too_small_fails_before_the_model_is_asked() -> None:
+    engine = FakeEngine(SCORES)
+    with pytest.raises(BudgetError):
+        classify(_change(), engine, Settings(context_size=64))
+    assert engine.calls == []
+
+
+def test_model_errors_reach_the_caller() -> None:
+    with pytest.raises(ModelError, match="cannot score"):
+        classify(_change("Raise a clear error, boom"), FakeEngine(SCORES, fail_on="boom"), Settings())
