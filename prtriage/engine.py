@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 # The reasoning is a JSON string body: no quote, backslash or control character, so the object
 # always parses and can be cut anywhere; the closing `"}` ends it. Hand-written, not converted
-# from a schema: the converter lets control characters into strings. tests/test_grammar.py
-# compiles it in a subprocess (a bad grammar crashes the process in C).
+# from a schema: the converter lets control characters into strings. tests/test_engine.py compiles
+# it in a subprocess (a bad grammar crashes the process in C).
 REASONING_GRAMMAR = r"""
 root ::= char* "\"}"
 char ::= [^"\\\x7F\x00-\x1F]
