@@ -1,8 +1,9 @@
 """A change to classify and its result: the types every layer passes around, and how a change is built.
 
 `Change` is what git, a pull request or a labeled record gives; `Result` is what classify answers.
-A diff (or a labeled record) becomes a `Change` here and nowhere else, so classify, batch, eval and
-the training data parse and mark files the same way.
+A change record becomes a `Change` here and nowhere else (`change_from_record`), so batch, eval,
+the teacher and the training data parse and mark its files as classify does. Changes read from git
+are built in `triage.change_from_git`, pull requests in `github_run`.
 """
 
 from __future__ import annotations
