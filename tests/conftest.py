@@ -33,6 +33,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("PRTRIAGE_", "GITHUB_", "PRE_COMMIT")) and key != "PRTRIAGE_CACHE_DIR":
             monkeypatch.delenv(key)
+    # Under a git hook or `rebase -x`, git exports these; the temp repositories would then be
+    # made inside the caller's repository (a `git init` there once set core.bare on a checkout).
+    for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"):
+        monkeypatch.delenv(key, raising=False)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
 
