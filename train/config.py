@@ -59,6 +59,7 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_target_modules: tuple[str, ...] | None = None  # None: every linear layer of the blocks
+    lora_init: Path | None = None  # start the LoRA from this exported adapter .gguf (train/lora_init.py)
     # Blocks that get LoRA (Axolotl's name); None: all. Top blocks only skip the backward pass
     # through the frozen lower ones, which roughly halves a CPU step.
     peft_layers_to_transform: tuple[int, ...] | None = None

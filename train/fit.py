@@ -49,7 +49,7 @@ from prtriage.train.tokenizer import HFTokenizer
 RESUME_FIXED = (
     "base_model", "datasets", "test_datasets", "val_set_size", "max_samples", "categories", "exclude",
     "sequence_len", "context_size", "reasoning_tokens", "train_on_inputs", "prompt_loss_weight",
-    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "peft_layers_to_transform",
+    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "peft_layers_to_transform", "lora_init",
     "micro_batch_size",
     "gradient_accumulation_steps", "learning_rate", "lr_scheduler", "seed",
 )  # fmt: skip
@@ -193,6 +193,11 @@ def setup_model(cfg: TrainConfig, base: Base, dev: Devices) -> Any:
     if cfg.peft_layers_to_transform and max(cfg.peft_layers_to_transform) >= blocks:
         raise ConfigError(f"peft_layers_to_transform: the model has blocks 0 to {blocks - 1}")
     model = get_peft_model(model, lora_config(cfg, model))
+    if cfg.lora_init is not None:  # a resumed run's checkpoint replaces these weights later
+        from prtriage.train.lora_init import load_lora_init
+
+        layers = load_lora_init(model, cfg.lora_init, cfg.lora_alpha)
+        dev.say(f"LoRA started from {cfg.lora_init} ({layers} layers)")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     dev.say(f"model: {base.ref} ({base.kind}), LoRA r={cfg.lora_r} alpha={cfg.lora_alpha}: {trainable:,} "
             f"trainable parameters; {'bf16' if dev.bf16 else 'fp32'} on {dev.accelerator.device}, "
