@@ -73,14 +73,32 @@ def gguf_name(hf_name: str, arch: str, n_blocks: int) -> str:
     return str(found)
 
 
-def to_gguf_layout(name: str, tensor: torch.Tensor, arch: str, d: Dims) -> torch.Tensor:
-    """The tensor as llama.cpp stores it (`name` is the GGUF name)."""
+def unpermute_rows(w: torch.Tensor, n_head: int) -> torch.Tensor:
+    """The inverse of `permute_rows`: interleaved pairs back to (2, d/2) halves."""
+    shape = w.shape
+    return w.reshape(n_head, shape[0] // n_head // 2, 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
+
+
+def _permuted_heads(name: str, arch: str, d: Dims) -> int | None:
+    """The head count whose rows llama.cpp regroups in this tensor (`name` is the GGUF name), or None."""
     if arch in PERMUTED:
         if ".attn_q." in name:
-            return permute_rows(tensor, d.n_head)
+            return d.n_head
         if ".attn_k." in name:
-            return permute_rows(tensor, d.n_kv_head)
-    return tensor
+            return d.n_kv_head
+    return None
+
+
+def to_gguf_layout(name: str, tensor: torch.Tensor, arch: str, d: Dims) -> torch.Tensor:
+    """The tensor as llama.cpp stores it."""
+    heads = _permuted_heads(name, arch, d)
+    return tensor if heads is None else permute_rows(tensor, heads)
+
+
+def from_gguf_layout(name: str, tensor: torch.Tensor, arch: str, d: Dims) -> torch.Tensor:
+    """A tensor read from a GGUF file, in transformers' layout again."""
+    heads = _permuted_heads(name, arch, d)
+    return tensor if heads is None else unpermute_rows(tensor, heads)
 
 
 def _tied(model: Any) -> bool:

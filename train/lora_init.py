@@ -15,22 +15,7 @@ import numpy as np
 import torch
 
 from prtriage.errors import ConfigError, ModelError
-from prtriage.train.gguf_out import PERMUTED, Dims, dims, gguf_arch, gguf_name
-
-
-def unpermute_rows(w: torch.Tensor, n_head: int) -> torch.Tensor:
-    """The inverse of `gguf_out.permute_rows`: interleaved pairs back to (2, d/2) halves."""
-    shape = w.shape
-    return w.reshape(n_head, shape[0] // n_head // 2, 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
-
-
-def _from_gguf_layout(name: str, tensor: torch.Tensor, arch: str, d: Dims) -> torch.Tensor:
-    if arch in PERMUTED:
-        if ".attn_q." in name:
-            return unpermute_rows(tensor, d.n_head)
-        if ".attn_k." in name:
-            return unpermute_rows(tensor, d.n_kv_head)
-    return tensor
+from prtriage.train.gguf_out import dims, from_gguf_layout, gguf_arch, gguf_name
 
 
 def read_adapter(path: Path) -> tuple[dict[str, np.ndarray], float | None]:
@@ -69,18 +54,19 @@ def load_lora_init(peft_model: Any, path: Path, lora_alpha: float) -> int:
             continue
         name = gguf_name(module_name + ".weight", arch, d.n_blocks)
         for part, layer in (("lora_a", module.lora_A["default"]), ("lora_b", module.lora_B["default"])):
-            key = f"{name}.{part}"
+            key, weight = f"{name}.{part}", layer.weight
+            assert isinstance(weight, torch.Tensor)  # a Linear's weight (peft types it loosely)
             if key not in tensors:
                 raise ConfigError(f"lora_init: {path} has no {key}",
                                   hint="the adapter was trained on other blocks or layers than this config names")  # fmt: skip
             value = torch.from_numpy(tensors[key])
             if part == "lora_b":
-                value = _from_gguf_layout(name, value, arch, d)
-            if tuple(value.shape) != tuple(layer.weight.shape):
+                value = from_gguf_layout(name, value, arch, d)
+            if tuple(value.shape) != tuple(weight.shape):
                 raise ConfigError(f"lora_init: {key} is {tuple(value.shape)}, the config makes "
-                                  f"{tuple(layer.weight.shape)} (lora_r differs?)")  # fmt: skip
+                                  f"{tuple(weight.shape)} (lora_r differs?)")  # fmt: skip
             with torch.no_grad():
-                layer.weight.copy_(value.to(layer.weight.dtype))
+                weight.copy_(value.to(weight.dtype))
             used.add(key)
     extra = sorted(set(tensors) - used)
     if extra:
