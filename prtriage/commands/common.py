@@ -1,9 +1,11 @@
-"""What several commands share: the stderr console, the model with its warning, one result printed,
-and the fail-on verdict."""
+"""What several commands share: the model flags, the stderr console, the model with its warning,
+one result printed, and the fail-on verdict."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -15,6 +17,22 @@ from prtriage.report import print_text, to_json, to_markdown
 if TYPE_CHECKING:
     from prtriage.change import Change, Result
     from prtriage.engine import LlamaEngine
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelFlags:
+    """The model flags that classify, notes and eval share (cli.py declares them once too)."""
+
+    model: str | None = None
+    adapter: str | None = None
+    config: Path | None = None
+    context_size: int | None = None
+    threads: int | None = None
+
+    def model_settings(self) -> dict[str, Any]:
+        """These flags under their config-key names (`config` is the file they override)."""
+        return {"model": self.model, "adapter": self.adapter, "context-size": self.context_size,
+                "threads": self.threads}  # fmt: skip
 
 
 def stderr() -> Console:

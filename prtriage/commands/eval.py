@@ -9,18 +9,13 @@ from typing import Any
 from rich.console import Console
 
 from prtriage import errors
-from prtriage.commands.common import open_engine, stderr
+from prtriage.commands.common import ModelFlags, open_engine, stderr
 from prtriage.config import Settings, resolve_settings
 
 
 @dataclass(frozen=True)
-class EvalOptions:
+class EvalOptions(ModelFlags):
     input_: Path
-    model: str | None = None  # 'rules': the path-and-keyword baseline
-    adapter: str | None = None
-    config: Path | None = None
-    context_size: int | None = None
-    threads: int | None = None
     scorer: str | None = None
     limit: int | None = None
     repos: str | None = None  # comma-separated
@@ -49,13 +44,8 @@ def run(options: EvalOptions) -> int:
         raise errors.UsageError("--placements and --phrasings go with --attack")
     chosen = planting.parse_placements(o.placements) if o.attack else ()
     use_rules = o.model == "rules"
-    flags = {
-        "model": None if use_rules else o.model,
-        "adapter": o.adapter,
-        "context-size": o.context_size,
-        "threads": o.threads,
-        "scorer": o.scorer,
-    }
+    # model 'rules': the path-and-keyword baseline, no model to resolve
+    flags = {**o.model_settings(), "model": None if use_rules else o.model, "scorer": o.scorer}
     settings = resolve_settings(flags, cwd=Path.cwd(), config_file=o.config)
     names = settings.category_names
     bad: list[Any] = []

@@ -13,13 +13,14 @@ from typing import Any, Literal
 
 from prtriage import errors, git
 from prtriage.commands import batch, classify, github, hooks
+from prtriage.commands.common import ModelFlags
 from prtriage.config import Settings, resolve_settings
 
 Mode = Literal["git", "input", "github", "pre-push", "commit-msg"]
 
 
 @dataclass(frozen=True)
-class ClassifyFlags:
+class ClassifyFlags(ModelFlags):
     """Every `classify` flag as given on the command line (None: not given)."""
 
     base: str | None = None
@@ -29,11 +30,6 @@ class ClassifyFlags:
     body: str | None = None
     body_file: Path | None = None
     fmt: str = "text"
-    model: str | None = None
-    adapter: str | None = None
-    config: Path | None = None
-    context_size: int | None = None
-    threads: int | None = None
     gpu_layers: int | None = None
     fail_on: str | None = None
     scorer: str | None = None
@@ -58,8 +54,7 @@ class ClassifyFlags:
     def settings_flags(self) -> dict[str, Any]:
         """The flags that override the config file, under their config-key names."""
         return {
-            "base": self.base, "model": self.model, "adapter": self.adapter,
-            "context-size": self.context_size, "threads": self.threads, "gpu-layers": self.gpu_layers,
+            **self.model_settings(), "base": self.base, "gpu-layers": self.gpu_layers,
             "fail-on": self.fail_on, "exclude": self.exclude, "min-confidence": self.min_confidence,
             "uncertain-label": self.uncertain_label, "scorer": self.scorer, "labels": self.label_map,
         }  # fmt: skip

@@ -8,20 +8,15 @@ from pathlib import Path
 import click
 
 from prtriage import errors, git
-from prtriage.commands.common import stderr
+from prtriage.commands.common import ModelFlags, stderr
 from prtriage.config import resolve_settings
 
 
 @dataclass(frozen=True)
-class NotesOptions:
+class NotesOptions(ModelFlags):
     range_: str
     fmt: str = "markdown"
     title: str | None = None
-    model: str | None = None
-    adapter: str | None = None
-    config: Path | None = None
-    context_size: int | None = None
-    threads: int | None = None
     gpu_layers: int | None = None
     min_confidence: float | None = None
     exclude: tuple[str, ...] = ()
@@ -32,10 +27,8 @@ def run(options: NotesOptions) -> int:
     from prtriage import notes as release_notes
 
     o = options
-    flags = {
-        "model": o.model, "adapter": o.adapter, "context-size": o.context_size, "threads": o.threads,
-        "gpu-layers": o.gpu_layers, "min-confidence": o.min_confidence, "exclude": o.exclude,
-    }  # fmt: skip
+    flags = {**o.model_settings(), "gpu-layers": o.gpu_layers, "min-confidence": o.min_confidence,
+             "exclude": o.exclude}  # fmt: skip
     cwd = o.repo.resolve()
     settings = resolve_settings(flags, cwd=cwd, config_file=o.config)
     text = release_notes.release_notes(git.repo_root(cwd), o.range_, settings, o.fmt, o.title, stderr())
