@@ -8,7 +8,7 @@ records and planted cases are rebuilt from the same data, sample size and seed a
 Usage: python scripts/fusion_report.py --lexical prtriage/data/lexical.npz \
            --predictions runs/eval10/adapter-300.jsonl --limit 300 \
            [--attack-predictions runs/eval10/adapter-attack.jsonl --attack-limit 100] \
-           [--rules runs/eval10/rules-300.jsonl]
+           [--rules runs/eval10/rules-300.jsonl] [--compare "v1=runs/eval10/adapter-300.jsonl"]
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--attack-predictions", type=Path, help="an eval --attack run's predictions")
     parser.add_argument("--attack-limit", type=int, help="that run's --limit")
     parser.add_argument("--rules", type=Path, help="the rules' predictions on the same records")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=FILE",
+                        help="another model's predictions on the same records (e.g. the previous adapter)")  # fmt: skip
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--repos", default=TEST_REPOS)
     parser.add_argument("--seed", type=int, default=0)
@@ -67,6 +69,9 @@ def main() -> None:
     }
     if args.rules:
         runs["rules"] = load_predictions(args.rules)
+    compared = dict(item.split("=", 1) for item in args.compare)
+    for name, path in compared.items():
+        runs[name] = load_predictions(Path(path))
     print(f"{len(records)} records; lexical weight {model.weight:.2f}\n")
     print("| scorer | accuracy | macro-F1 | " + " | ".join(names) + " |")
     print("| --- | ---: | ---: | " + " | ".join("---:" for _ in names) + " |")
@@ -76,7 +81,9 @@ def main() -> None:
         print(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {cells} |")
     fused_name = next(n for n in runs if n.startswith("fused"))
     print("\nmacro-F1 differences, 95% paired bootstrap over the same records:")
-    for a, b in ((("llm", fused_name)), ("lexical", fused_name), ("lexical", "llm")):
+    pairs = [("llm", fused_name), ("lexical", fused_name), ("lexical", "llm")]
+    pairs += [(name, other) for name in compared for other in ("llm", fused_name)]
+    for a, b in pairs:
         low, high = paired_bootstrap(runs[a], runs[b], names)
         print(f"- {b} minus {a}: [{low:+.3f}, {high:+.3f}]")
     if args.attack_predictions:
