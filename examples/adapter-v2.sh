@@ -6,26 +6,10 @@
 # training on 2 CPU cores): nothing needs runs/ from an earlier day. Run from the repository root
 # of a git checkout with the train extra installed; ../shared holds the data set.
 set -euo pipefail
-DATA="${DATA:-../shared/data/commits-train.jsonl.gz}"
 ADAPTER_OUTPUT="${ADAPTER_OUTPUT:-runs/adapter-v2.gguf}"
-mkdir -p runs/data
+bash "$(dirname "$0")/default-sample.sh"
 # v1, reproducible on its own with the v1 recipe: git show 23792fc:examples/default-adapter.sh
 git show 23792fc:prtriage/data/default-adapter.gguf > runs/v1-adapter.gguf
-prtriage data split "$DATA" --by repo --test-repos goreleaser/goreleaser,vitest-dev/vitest \
-  --train-output runs/data/train.jsonl --test-output runs/data/test.jsonl
-python - <<'PY'
-# Up to ~700 of each category; `build` (the rarest, ~180 records) is repeated 3 times so that
-# it is not a 3% corner of the sample. Shuffled with a fixed seed.
-import json, random
-from prtriage.sampling import balanced_sample
-records = [json.loads(line) for line in open("runs/data/train.jsonl")]
-sample = balanced_sample(records, 6000, 7)
-sample += [r for r in sample if r["category"] == "build"] * 2
-random.Random(7).shuffle(sample)
-with open("runs/data/train-default.jsonl", "w") as f:
-    f.writelines(json.dumps(r) + "\n" for r in sample)
-print(f"runs/data/train-default.jsonl: {len(sample)} records")
-PY
 # Every record gets a grounded reasoning; 30% lose title and description, 30% carry a planted
 # instruction from the training half of the phrasing set (docs/model.md).
 prtriage data teach runs/data/train-default.jsonl --output runs/data/train-taught.jsonl \
