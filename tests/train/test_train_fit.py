@@ -117,7 +117,13 @@ def test_config_is_checked(tmp_path: Path, tiny_hf: Path, records_file: Path) ->
 
 
 @pytest.mark.parametrize(
-    "name", ["examples/smollm2-cpu.yaml", "examples/default-adapter.yaml", "benchmarks/masking.yaml"]
+    "name",
+    [
+        "examples/smollm2-cpu.yaml",
+        "examples/default-adapter.yaml",
+        "examples/adapter-v2.yaml",
+        "benchmarks/masking.yaml",
+    ],
 )
 def test_the_shipped_configs_are_valid(name: str) -> None:
     cfg = read_config(Path(__file__).parents[2] / name, {})

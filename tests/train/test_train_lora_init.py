@@ -66,6 +66,10 @@ def test_an_exported_adapter_is_read_back_exactly_and_a_run_starts_from_it(
         load_lora_init(_fresh_peft(wider, tiny_gguf), adapter, 16)
     with pytest.raises(ConfigError, match="no file"):
         load_lora_init(_fresh_peft(cfg, tiny_gguf), tmp_path / "missing.gguf", 16)
+    missing = {**second, "lora_init": str(tmp_path / "missing.gguf"), "output_dir": str(tmp_path / "third")}
+    with pytest.raises(ConfigError, match="no file"):
+        fit(build_config(missing, "test"))
+    assert not (tmp_path / "third").exists()  # refused before anything is made
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\x00" * 10)
     with pytest.raises(ModelError, match="not a readable GGUF"):
