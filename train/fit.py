@@ -156,10 +156,10 @@ def setup_devices(cfg: TrainConfig, console: Console) -> Devices:
 def setup_output(cfg: TrainConfig, resume: bool | Path, dev: Devices) -> Path | None:
     """Make the run folder; return the checkpoint to resume from, checked against the config."""
     out = cfg.output_dir
-    if cfg.lora_init is not None and not cfg.lora_init.is_file():  # said now, not after tokenizing
-        raise ConfigError(
-            f"lora_init: no file {cfg.lora_init}", hint="point it at an adapter .gguf from `train export`"
-        )
+    if cfg.lora_init is not None:  # said now, not after minutes of tokenizing
+        from prtriage.train.lora_init import require_file
+
+        require_file(cfg.lora_init)
     if dev.main:
         out.mkdir(parents=True, exist_ok=True)
     checkpoint = _resume_point(cfg, resume)

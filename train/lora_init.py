@@ -18,6 +18,14 @@ from prtriage.errors import ConfigError, ModelError
 from prtriage.train.gguf_out import dims, from_gguf_layout, gguf_arch, gguf_name
 
 
+def require_file(path: Path) -> None:
+    """The one check that `lora_init` names a file (fit calls it before any work starts)."""
+    if not path.is_file():
+        raise ConfigError(
+            f"lora_init: no file {path}", hint="point it at an adapter .gguf from `train export`"
+        )
+
+
 def read_adapter(path: Path) -> tuple[dict[str, np.ndarray], float | None]:
     """Tensors by GGUF name, and the adapter's alpha (None when the file does not say)."""
     from gguf import GGUFReader
@@ -39,10 +47,7 @@ def load_lora_init(peft_model: Any, path: Path, lora_alpha: float) -> int:
     """
     from peft.tuners.lora import LoraLayer
 
-    if not path.is_file():
-        raise ConfigError(
-            f"lora_init: no file {path}", hint="point it at an adapter .gguf from `train export`"
-        )
+    require_file(path)
     tensors, alpha = read_adapter(path)
     if alpha is not None and abs(alpha - lora_alpha) > 1e-6:
         raise ConfigError(f"lora_init: {path} has lora_alpha {alpha:g}, the config {lora_alpha:g}")
