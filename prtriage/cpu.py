@@ -70,3 +70,15 @@ def default_threads(cap: int | None = LLAMA_MAX_THREADS, busy: float | None = No
     """Free cores (available minus busy, a half-busy core counting as busy), at most `cap`, at least 1."""
     free = available_cores() - math.floor((busy_cores() if busy is None else busy) + 0.5)
     return max(1, min(free, cap) if cap else free)
+
+
+def has_amx() -> bool:
+    """Whether this CPU has Intel AMX tiles (Sapphire Rapids and later), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "amx_tile" in line.split()
+    except OSError:
+        pass
+    return False

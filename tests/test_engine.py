@@ -130,3 +130,15 @@ def test_default_model_is_the_embedded_one_requantized(engine) -> None:
     # with --adapter none.
     assert engine.files.adapter == (DEFAULT_ADAPTER if DEFAULT_ADAPTER.is_file() else None)
     assert resolve_model(None, "none").adapter is None
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_amx_cpus_load_without_extra_cpu_buffers(monkeypatch: pytest.MonkeyPatch, amx: bool) -> None:
+    # llama.cpp's AMX buffers crash decode on AMX CPUs (a segfault in every real-model test here).
+    from prtriage import cpu, engine
+
+    monkeypatch.setattr(cpu, "has_amx", lambda: amx)
+    llm = engine.load_llama(ModelFiles("embedded", embedded_model_path(), None), n_ctx=64, n_threads=1)
+    assert llm.model_params.use_extra_bufts is (not amx)
+    if amx:  # decodes (crashed with AMX buffers on an AMX CPU; on others their default is kept)
+        llm.eval(llm.tokenize(b"def add(a, b): return a + b"))
