@@ -47,17 +47,14 @@ def test_classify_gives_a_distribution_and_parsable_answer(engine) -> None:
 
 def test_scores_match_a_direct_llama_cpp_computation(engine) -> None:
     """The trie-and-cache scoring equals summing log-softmax over a fresh full evaluation."""
-    import llama_cpp
+    from prtriage.engine import load_llama
 
     prompt = engine.tokenize(
         "<|im_start|>user\nWhich kind of change is a typo fix in README?<|im_end|>\n", True
     )
     candidates = [engine.tokenize(t, False) for t in ('docs"', 'deps"', 'chore"', 'refactor"')]
     got = engine.score(prompt, candidates, 3)
-    adapter = str(engine.files.adapter) if engine.files.adapter else None  # the shipped default LoRA
-    full = llama_cpp.Llama(
-        str(engine.files.path), n_ctx=512, logits_all=True, verbose=False, seed=0, lora_path=adapter
-    )
+    full = load_llama(engine.files, n_ctx=512, logits_all=True, seed=0)  # with the shipped default LoRA
     for cand, score in zip(candidates, got):
         full.reset()
         full.eval([*prompt, *cand])
@@ -93,9 +90,9 @@ def test_reasoning_grammar_compiles_and_constrains_in_a_subprocess() -> None:
     # A bad grammar crashes the process in C, so it is exercised out of process.
     code = (
         "import llama_cpp, json\n"
-        "from prtriage.engine import REASONING_GRAMMAR\n"
-        "from prtriage.models import embedded_model_path\n"
-        "llm = llama_cpp.Llama(str(embedded_model_path()), n_ctx=256, verbose=False)\n"
+        "from prtriage.engine import REASONING_GRAMMAR, load_llama\n"
+        "from prtriage.models import ModelFiles, embedded_model_path\n"
+        "llm = load_llama(ModelFiles('embedded', embedded_model_path(), None), n_ctx=256)\n"
         "g = llama_cpp.LlamaGrammar.from_string(REASONING_GRAMMAR, verbose=False)\n"
         "out = llm.create_completion('Say hello with \"quotes\" and a newline:', max_tokens=40, grammar=g, temperature=0)\n"
         "text = out['choices'][0]['text']\n"
