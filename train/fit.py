@@ -225,7 +225,11 @@ def setup_resume(cfg: TrainConfig, checkpoint: Path | None, opt: Optimization, d
     start = 0
     if checkpoint is not None:
         start = load_checkpoint(checkpoint, opt)
-        set_seed(cfg.seed + start)  # dropout draws differ from an uninterrupted run; data order does not
+        rng = checkpoint / "rng.pt"
+        if rng.is_file() and dev.accelerator.num_processes == 1:
+            torch.set_rng_state(torch.load(rng, weights_only=True))  # the same dropout draws as one run
+        else:  # only the main process's state is saved: other ranks draw anew (data order is the same)
+            set_seed(cfg.seed + start)
         dev.say(f"resumed from {checkpoint} at step {start}")
     if start >= opt.total:
         raise UsageError(f"the checkpoint is at step {start}, and max_steps is {opt.total}: nothing to do")
@@ -342,6 +346,7 @@ def save_checkpoint(folder: Path, step: int, opt: Optimization, cfg: TrainConfig
     opt.model.save_pretrained(tmp, save_embedding_layers=False)  # LoRA only: embeddings are not trained
     torch.save(opt.optimizer.state_dict(), tmp / "optimizer.pt")
     torch.save(opt.scheduler.state_dict(), tmp / "scheduler.pt")
+    torch.save(torch.get_rng_state(), tmp / "rng.pt")  # dropout's draws, so a resume follows the same curve
     # state.json last: a checkpoint without it is incomplete and never resumed from
     write_json_atomic(tmp / "state.json", {"step": step, "config": config_to_json(cfg)})
     shutil.rmtree(target, ignore_errors=True)
