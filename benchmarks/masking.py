@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.evaluate import Prediction, load_predictions, paired_bootstrap
+from prtriage.evaluation.metrics import paired_bootstrap
+from prtriage.evaluation.prediction import Prediction, load_predictions
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"

@@ -11,7 +11,7 @@ python - <<'PY'
 # Up to ~700 of each category; `build` (the rarest, ~180 records) is repeated 3 times so that
 # it is not a 3% corner of the sample. Shuffled with a fixed seed.
 import json, random
-from prtriage.sampling import balanced_sample
+from prtriage.dataset.sampling import balanced_sample
 records = [json.loads(line) for line in open("runs/data/train.jsonl")]
 sample = balanced_sample(records, 6000, 7)
 sample += [r for r in sample if r["category"] == "build"] * 2

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from prtriage.categories import Category
+from prtriage.change import FileEntry
 from prtriage.diff import KIND_RANK, FileDiff
 from prtriage.errors import BudgetError
 from prtriage.prompt import (
@@ -28,31 +29,6 @@ TITLE_MAX_CHARS = 300
 BODY_SHARE = 0.2  # of the room left for the change
 FILE_LIST_SHARE = 0.2
 MIN_HUNK_TOKENS = 24  # a cut hunk shorter than this says too little to be worth its header
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    path: str
-    old_path: str | None
-    status: str
-    kind: str
-    additions: int
-    deletions: int
-    shown: str  # "full", "partial" or "none"
-    reason: str | None  # why not (fully) shown
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "old_path": self.old_path,
-            "status": self.status,
-            "kind": self.kind,
-            "additions": self.additions,
-            "deletions": self.deletions,
-            "included": self.shown != "none",
-            "shown": self.shown,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Category → label name, for teams that already have labels (`bug`, `enhancement`, `documentation`).
+"""Category → text maps read from config: label names (`[labels]`) and release-notes headings.
 
-Written in config as a table (`[labels]`, `[tool.prtriage.labels]`) or, in environment variables,
-flags and Action inputs, as `fix=bug,feature=enhancement`. A category left out gets
-`prefix + category`; a category mapped to "" gets no label. Several categories may share one
-label (many-to-one: `fix=bug,perf=bug`).
+A label map is written in config as a table (`[labels]`, `[tool.prtriage.labels]`) or, in
+environment variables, flags and Action inputs, as `fix=bug,feature=enhancement`. A category left
+out gets `prefix + category`; a category mapped to "" gets no label. Several categories may share
+one label (many-to-one: `fix=bug,perf=bug`). It lives beside config, not in `github/`, because
+config checks it when settings load and config sits below the GitHub side.
 """
 
 from __future__ import annotations

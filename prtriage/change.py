@@ -3,7 +3,7 @@
 `Change` is what git, a pull request or a labeled record gives; `Result` is what classify answers.
 A change record becomes a `Change` here and nowhere else (`change_from_record`), so batch, eval,
 the teacher and the training data parse and mark its files as classify does. Changes read from git
-are built in `triage.change_from_git`, pull requests in `github_run`.
+are built in `triage.change_from_git`, pull requests in `github.mode`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,34 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prtriage.budget import FileEntry
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One changed file as the result reports it: its counts and how much of it the model saw."""
+
+    path: str
+    old_path: str | None
+    status: str
+    kind: str
+    additions: int
+    deletions: int
+    shown: str  # "full", "partial" or "none"
+    reason: str | None  # why not (fully) shown
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "old_path": self.old_path,
+            "status": self.status,
+            "kind": self.kind,
+            "additions": self.additions,
+            "deletions": self.deletions,
+            "included": self.shown != "none",
+            "shown": self.shown,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.categories import DEFAULT_CATEGORIES, Category, check_known, make_categories
+from prtriage.category_map import LabelMap, check_label_map, parse_label_map, parse_pairs
 from prtriage.errors import ConfigError
-from prtriage.label_map import LabelMap, check_label_map, parse_label_map, parse_pairs
 
 # The bundled adapter was trained on 512-token examples; on held-out repositories it scored as
 # well at 512 as at 2048 and 2.4x faster (docs/model.md), so the default follows it.

@@ -19,11 +19,11 @@ from rich.console import Console
 
 from prtriage import git
 from prtriage.change import Result
-from prtriage.comment import without_mentions
 from prtriage.config import Settings
 from prtriage.conventional import DEFAULT_TYPE_MAP, PR_NUMBER, category_for, clean_body, parse_subject
 from prtriage.engine import Engine
 from prtriage.errors import GitError, UsageError
+from prtriage.escape import without_mentions
 from prtriage.progress import ProgressLine
 from prtriage.triage import change_from_git, classify, open_engine
 

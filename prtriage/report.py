@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from prtriage.budget import FileEntry
-from prtriage.change import Result
+from prtriage.change import FileEntry, Result
+from prtriage.escape import markdown_cell
 
 FORMATS = ("text", "json", "markdown")
 MARKDOWN_FILE_ROWS = 50
@@ -85,22 +85,18 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
         console.print(Text(footer, style="dim"), soft_wrap=True)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
-
-
 def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     lines = [heading, ""]
     if result.uncertain:
-        lines += [f"**Uncertain:** {_md_escape(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
+        lines += [f"**Uncertain:** {markdown_cell(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
     lines += [f"**Category:** `{result.category}` ({result.confidence:.0%})", ""]
     if result.reasoning:
-        lines += [f"> {_md_escape(result.reasoning)}", ""]
+        lines += [f"> {markdown_cell(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]
     lines += [f"| {name} | {p:.1%} |" for name, p in _ranked(result)]
     lines += ["", _files_details(result.files), ""]
     model = result.model + (f" + adapter `{result.adapter}`" if result.adapter else "")
-    lines.append(f"<sub>{_md_escape(model)} · {result.prompt_tokens} prompt tokens</sub>")
+    lines.append(f"<sub>{markdown_cell(model)} · {result.prompt_tokens} prompt tokens</sub>")
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +104,7 @@ def _files_details(files: Sequence[FileEntry]) -> str:
     dropped = sum(1 for f in files if f.shown != "full")
     rows = ["| file | + | - | in prompt |", "| --- | ---: | ---: | --- |"]
     for f in files[:MARKDOWN_FILE_ROWS]:
-        rows.append(f"| `{_md_escape(f.path)}` | {f.additions} | {f.deletions} | {_file_note(f)} |")
+        rows.append(f"| `{markdown_cell(f.path)}` | {f.additions} | {f.deletions} | {_file_note(f)} |")
     if len(files) > MARKDOWN_FILE_ROWS:
         rows.append(f"| … and {len(files) - MARKDOWN_FILE_ROWS} more | | | |")
     summary = f"{len(files)} files changed, {dropped} not fully shown to the model"

@@ -16,16 +16,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from prtriage.attack import PLACEMENTS, load_phrasings, planted_cases
 from prtriage.config import Settings
-from prtriage.evaluate import (
-    Prediction,
-    attack_report,
-    load_eval_records,
-    load_predictions,
-    metrics,
-    paired_bootstrap,
-)
+from prtriage.dataset.planted import PLACEMENTS, load_phrasings, planted_cases
+from prtriage.evaluation.metrics import attack_report, metrics, paired_bootstrap
+from prtriage.evaluation.predict import load_eval_records
+from prtriage.evaluation.prediction import Prediction, load_predictions
 from prtriage.lexical import LexicalModel
 from prtriage.train.lexical import fused_predictions, lexical_predictions, lexical_scores
 

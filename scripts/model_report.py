@@ -19,17 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.config import Settings
-from prtriage.evaluate import (
-    Prediction,
-    load_eval_records,
-    load_predictions,
-    metrics,
-    paired_bootstrap,
-    predict_model,
-    predict_rules,
-)
+from prtriage.dataset.sampling import balanced_sample
+from prtriage.evaluation.metrics import metrics, paired_bootstrap
+from prtriage.evaluation.predict import load_eval_records, predict_model, predict_rules
+from prtriage.evaluation.prediction import Prediction, load_predictions
 from prtriage.records import BadLine
-from prtriage.sampling import balanced_sample
 from prtriage.triage import open_engine
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "commits-train.jsonl.gz"

@@ -8,8 +8,7 @@ from dataclasses import replace
 
 from rich.console import Console
 
-from prtriage.budget import FileEntry
-from prtriage.change import Result
+from prtriage.change import FileEntry, Result
 from prtriage.report import MARKDOWN_FILE_ROWS, print_text, to_json, to_markdown
 
 

@@ -213,27 +213,10 @@ def verify(
 ) -> None:
     """Check that llama.cpp running a GGUF computes what the trained PyTorch model computes."""
     _need_train_extra()
-    import torch
-    from peft import PeftModel
+    from prtriage.train.verify import ParityError, verify_run
 
-    from prtriage.models import ModelFiles, check_gguf
-    from prtriage.train.base import load_model, load_tokenizer
-    from prtriage.train.export import stored_type
-    from prtriage.train.rundir import read_run
-    from prtriage.train.verify import ParityError, check_parity
-
-    finished = read_run(_run_folder(run, config))
-    check_gguf(model_path)
-    if adapter is not None:
-        check_gguf(adapter, "adapter")
-    console = _stderr()
-    tokenizer = load_tokenizer(finished.base)
-    model = PeftModel.from_pretrained(load_model(finished.base, torch.float32), str(finished.adapter))
-    merged = model.merge_and_unload().eval()
-    # Tolerances follow the type the weights are stored in (the base's, for an adapter).
-    parity = check_parity(merged, tokenizer, ModelFiles(str(model_path), model_path, adapter),
-                          stored_type(model_path), finished.categories, threads=threads)  # fmt: skip
-    console.print(parity.summary(), markup=False)
+    parity = verify_run(_run_folder(run, config), model_path, adapter, threads)
+    _stderr().print(parity.summary(), markup=False)
     if not parity.passed:
         raise ParityError("parity check failed: " + "; ".join(parity.problems))
 
@@ -260,40 +243,10 @@ def verify(
 def lexical(data_path: Path, output: Path, exclude_repos: str | None, validation: Path | None,
             llm_predictions: Path | None, weight: float, max_features: int, config: Path | None) -> None:  # fmt: skip
     """Train the fused scorer's lexical model (TF-IDF + logistic regression; needs scikit-learn)."""
-    import importlib.util
-
     from prtriage.config import resolve_settings
-    from prtriage.evaluate import load_eval_records, load_predictions
-    from prtriage.lexical import LexicalModel
-    from prtriage.train import lexical as lex
+    from prtriage.train.lexical import train_lexical
 
-    if importlib.util.find_spec("sklearn") is None:
-        raise UsageError("prtriage train lexical needs scikit-learn", hint="pip install 'prtriage[train]'")
-    if (validation is None) != (llm_predictions is None):
-        raise UsageError("--validation and --llm-predictions go together")
     names = resolve_settings({}, config_file=config).category_names
-    console = _stderr()
-    bad: list[Any] = []
     excluded = {r.strip() for r in (exclude_repos or "").split(",") if r.strip()}
-    records = [r for r in load_eval_records(data_path, names, bad, None, 0) if r.get("repo") not in excluded]
-    if not records:
-        raise UsageError(f"no usable labeled records in {data_path}")
-    console.print(f"training on {len(records)} records ({len(bad)} lines skipped)", markup=False)
-    trained = lex.fit(records, names, max_features)
-    if validation is not None and llm_predictions is not None:
-        lex.export(trained, output, weight)  # weight chosen below, on the model as it will ship
-        val = load_eval_records(validation, names, bad, None, 0)
-        llm = load_predictions(llm_predictions)
-        by_id = {str(r["id"]): r for r in val}
-        llm = [p for p in llm if p.id in by_id]
-        if not llm:
-            raise UsageError(f"{llm_predictions}: no prediction for a record of {validation}")
-        scores = lex.lexical_predictions(LexicalModel.load(output), [by_id[p.id] for p in llm])
-        weight, table = lex.choose_weight(llm, scores, names)
-        console.print(
-            "macro-F1 on the validation records by weight: "
-            + ", ".join(f"{w:.1f} {f:.3f}" for w, f in table.items()),
-            markup=False,
-        )
-    lex.export(trained, output, weight)
-    console.print(f"wrote {output} (weight {weight:.1f})", markup=False)
+    train_lexical(data_path, output, names, excluded, validation, llm_predictions, weight, max_features,
+                  _say(_stderr()))  # fmt: skip

@@ -20,10 +20,10 @@ from typing import Any
 from prtriage.budget import fit_change
 from prtriage.categories import Category
 from prtriage.change import change_from_record
+from prtriage.dataset.split import choose_groups
 from prtriage.errors import PrtriageError, UsageError
 from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
 from prtriage.records import BadLine, check_change_record, read_jsonl
-from prtriage.split import choose_groups
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"

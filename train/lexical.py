@@ -9,13 +9,15 @@ wins. Never on the test repositories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prtriage.change import change_from_record
-from prtriage.evaluate import Prediction, metrics
+from prtriage.errors import UsageError
+from prtriage.evaluation.metrics import metrics
+from prtriage.evaluation.prediction import Prediction
 from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
 
 MAX_FEATURES = 50_000  # per field
@@ -52,8 +54,6 @@ def fit(
     classifier.fit(matrix, [r["category"] for r in records])
     missing = set(categories) - set(classifier.classes_)
     if missing:
-        from prtriage.errors import UsageError
-
         raise UsageError(
             f"no training record for {', '.join(sorted(missing))}: the lexical model needs every category"
         )
@@ -117,3 +117,40 @@ def choose_weight(
     scores = {w: metrics(fused_predictions(llm, lexical, w), categories)["macro_f1"] for w in WEIGHTS}
     best = max(WEIGHTS, key=lambda w: (round(scores[w], 6), -abs(w - 0.5)))
     return best, scores
+
+
+def train_lexical(
+    data_path: Path, output: Path, names: Sequence[str], excluded: set[str], validation: Path | None,
+    llm_predictions: Path | None, weight: float, max_features: int, say: Callable[[str], None],
+) -> None:  # fmt: skip
+    """`prtriage train lexical`: fit on the records, pick the mixing weight on validation, write the .npz."""
+    import importlib.util
+
+    from prtriage.evaluation.predict import load_eval_records
+    from prtriage.evaluation.prediction import load_predictions
+
+    if importlib.util.find_spec("sklearn") is None:
+        raise UsageError("prtriage train lexical needs scikit-learn", hint="pip install 'prtriage[train]'")
+    if (validation is None) != (llm_predictions is None):
+        raise UsageError("--validation and --llm-predictions go together")
+    bad: list[Any] = []
+    records = [r for r in load_eval_records(data_path, names, bad, None, 0) if r.get("repo") not in excluded]
+    if not records:
+        raise UsageError(f"no usable labeled records in {data_path}")
+    say(f"training on {len(records)} records ({len(bad)} lines skipped)")
+    trained = fit(records, names, max_features)
+    if validation is not None and llm_predictions is not None:
+        export(trained, output, weight)  # weight chosen below, on the model as it will ship
+        val = load_eval_records(validation, names, bad, None, 0)
+        llm = load_predictions(llm_predictions)
+        by_id = {str(r["id"]): r for r in val}
+        llm = [p for p in llm if p.id in by_id]
+        if not llm:
+            raise UsageError(f"{llm_predictions}: no prediction for a record of {validation}")
+        scores = lexical_predictions(LexicalModel.load(output), [by_id[p.id] for p in llm])
+        weight, table = choose_weight(llm, scores, names)
+        say(
+            "macro-F1 on the validation records by weight: "
+            + ", ".join(f"{w:.1f} {f:.3f}" for w, f in table.items())
+        )
+    export(trained, output, weight)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prtriage.dataset.sampling import seeded_subset
 from prtriage.prompt import Tokenizer
 from prtriage.records import BadLine
-from prtriage.sampling import seeded_subset
 from prtriage.train.config import TrainConfig
 from prtriage.train.data import (
     Example,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -209,3 +210,29 @@ def check_parity(
         )
     del llm, engine
     return result
+
+
+def verify_run(run_folder: Path, model_path: Path, adapter: Path | None, threads: int | None) -> Parity:
+    """`prtriage train verify`: the run's merged PyTorch model against a GGUF (and adapter) in llama.cpp.
+
+    The caller shows `parity.summary()` and fails on `not parity.passed`.
+    """
+    import torch
+    from peft import PeftModel
+
+    from prtriage.models import check_gguf
+    from prtriage.train.base import load_model, load_tokenizer
+    from prtriage.train.export import stored_type
+    from prtriage.train.rundir import read_run
+
+    finished = read_run(run_folder)
+    check_gguf(model_path)
+    if adapter is not None:
+        check_gguf(adapter, "adapter")
+    tokenizer = load_tokenizer(finished.base)
+    model = PeftModel.from_pretrained(load_model(finished.base, torch.float32), str(finished.adapter))
+    merged = model.merge_and_unload().eval()
+    # Tolerances follow the type the weights are stored in (the base's, for an adapter).
+    parity = check_parity(merged, tokenizer, ModelFiles(str(model_path), model_path, adapter),
+                          stored_type(model_path), finished.categories, threads=threads)  # fmt: skip
+    return parity

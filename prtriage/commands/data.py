@@ -77,8 +77,8 @@ def _harvest_report(summary: Any, err: Console) -> None:
 
 def from_git(options: FromGitOptions) -> int:
     from prtriage.conventional import DEFAULT_TYPE_MAP
-    from prtriage.harvest import HarvestSummary, parse_mapping
-    from prtriage.harvest import from_git as harvest
+    from prtriage.dataset.harvest import HarvestSummary, parse_mapping
+    from prtriage.dataset.harvest import from_git as harvest
 
     o = options
     settings = resolve_settings({}, cwd=o.repo.resolve())
@@ -94,8 +94,8 @@ def from_git(options: FromGitOptions) -> int:
 
 def from_github(options: FromGitHubOptions) -> int:
     from prtriage.conventional import DEFAULT_TYPE_MAP
-    from prtriage.harvest import DEFAULT_LABEL_MAP, HarvestSummary, parse_mapping
-    from prtriage.harvest import from_github as harvest
+    from prtriage.dataset.harvest import DEFAULT_LABEL_MAP, HarvestSummary, parse_mapping
+    from prtriage.dataset.harvest import from_github as harvest
     from prtriage.progress import ProgressLine
 
     o = options
@@ -113,8 +113,8 @@ def from_github(options: FromGitHubOptions) -> int:
 
 
 def split(options: SplitOptions) -> int:
+    from prtriage.dataset.split import choose_test, load_records
     from prtriage.records import write_jsonl
-    from prtriage.split import choose_test, load_records
 
     o = options
     bad: list[Any] = []
@@ -134,9 +134,9 @@ def split(options: SplitOptions) -> int:
 
 
 def teach(options: TeachOptions) -> int:
-    from prtriage.attack import load_phrasings
-    from prtriage.evaluate import load_eval_records
-    from prtriage.teacher import AugmentOptions, augment
+    from prtriage.dataset.planted import load_phrasings
+    from prtriage.dataset.teacher import AugmentOptions, augment
+    from prtriage.evaluation.predict import load_eval_records
 
     o = options
     settings = resolve_settings({})

@@ -33,9 +33,9 @@ def run(options: EvalOptions) -> int:
     import json
     from dataclasses import asdict
 
-    from prtriage import attack as planting
-    from prtriage import evaluate
     from prtriage.atomic import atomic_output
+    from prtriage.dataset import planted as planting
+    from prtriage.evaluation import metrics, plots, predict, printed
     from prtriage.progress import ProgressLine
     from prtriage.records import write_jsonl
 
@@ -50,7 +50,7 @@ def run(options: EvalOptions) -> int:
     names = settings.category_names
     bad: list[Any] = []
     repo_list = [r.strip() for r in (o.repos or "").split(",") if r.strip()]
-    records = evaluate.load_eval_records(o.input_, names, bad, o.limit, o.seed, repo_list)
+    records = predict.load_eval_records(o.input_, names, bad, o.limit, o.seed, repo_list)
     err = stderr()
     for b in bad[:20]:
         err.print(f"skipped {b}", markup=False)
@@ -58,39 +58,39 @@ def run(options: EvalOptions) -> int:
         err.print(f"... and {len(bad) - 20} more bad lines", markup=False)
     if not records:
         raise errors.UsageError(f"no usable labeled records in {o.input_}")
-    name, predict = _predictor(use_rules, settings, err)
+    name, predictor = _predictor(use_rules, settings, err)
     phrasing_set = planting.load_phrasings(o.phrasings) if o.attack else []
     cases = planting.planted_cases(records, chosen, names, phrasing_set, o.seed)
     with ProgressLine(err, f"evaluating {name}", len(records) + len(cases), "records") as progress:
-        report, preds = evaluate.run_eval(records, predict(records), names, lambda p: progress.advance())
+        report, preds = predict.run_eval(records, predictor(records), names, lambda p: progress.advance())
         attacked = []
-        for p in evaluate.predict_planted(cases, predict):
+        for p in predict.predict_planted(cases, predictor):
             attacked.append(p)
             progress.advance()
     report = {"model": name, "input": str(o.input_), "skipped_lines": len(bad), **report}
     if o.attack:
-        report["attack"] = evaluate.attack_report(preds, attacked)
+        report["attack"] = metrics.attack_report(preds, attacked)
         report["attack_phrasings"] = o.phrasings
     out = Console(highlight=False)
-    evaluate.print_report(report, out)
+    printed.print_report(report, out)
     if o.show_reasoning:
-        evaluate.print_reasonings(evaluate.sample_reasonings(preds, o.show_reasoning, o.seed), out)
+        printed.print_reasonings(predict.sample_reasonings(preds, o.show_reasoning, o.seed), out)
     if o.report_path is not None:
         with atomic_output(o.report_path) as written:
             written.write(json.dumps(report, indent=2) + "\n")
     if o.predictions is not None:
         write_jsonl(o.predictions, (asdict(p) for p in [*preds, *attacked]))
-    if o.plot is not None and not evaluate.plot_confusion(report, o.plot):
+    if o.plot is not None and not plots.plot_confusion(report, o.plot):
         err.print("no plot: matplotlib is not installed", markup=False)
     return errors.EXIT_OK
 
 
 def _predictor(use_rules: bool, settings: Settings, err: Console) -> tuple[str, Any]:
     """The evaluated model's name and a function from records to its predictions."""
-    from prtriage import evaluate
+    from prtriage.evaluation import predict
 
     if use_rules:
-        return "rules", lambda records: evaluate.predict_rules(records, settings)
+        return "rules", lambda records: predict.predict_rules(records, settings)
     engine = open_engine(settings, err)
     name = engine.name + (" + lexical (fused)" if settings.scorer == "fused" else "")
-    return name, lambda records: evaluate.predict_model(records, engine, settings)
+    return name, lambda records: predict.predict_model(records, engine, settings)

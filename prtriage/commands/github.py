@@ -14,7 +14,7 @@ from prtriage.commands.common import classify_and_print, fail_on_code, stderr
 from prtriage.config import Settings
 
 if TYPE_CHECKING:
-    from prtriage.github_run import LabelOptions
+    from prtriage.github.mode import LabelOptions
 
 
 @dataclass(frozen=True)
@@ -30,29 +30,27 @@ class GitHubOptions:
 
 
 def label_options(enabled: bool, prefix: str | None, create: bool) -> LabelOptions:
-    from prtriage.github_run import LabelOptions
-    from prtriage.labels import DEFAULT_PREFIX
+    from prtriage.github.labels import DEFAULT_PREFIX
+    from prtriage.github.mode import LabelOptions
 
     return LabelOptions(enabled, DEFAULT_PREFIX if prefix is None else prefix, create)
 
 
 def run(options: GitHubOptions) -> int:
-    from prtriage import github, github_run
+    from prtriage.github import actions, mode
 
     o, err = options, stderr()
-    with github_run.errors_as_annotations():
-        pr = github.read_pull_request(os.environ)
-        change = github_run.pull_request_change(
-            pr, o.cwd, o.settings, o.diff_from, os.environ, o.title, o.body
-        )
+    with mode.errors_as_annotations():
+        pr = actions.read_pull_request(os.environ)
+        change = mode.pull_request_change(pr, o.cwd, o.settings, o.diff_from, os.environ, o.title, o.body)
         # File names and model output are the pull request author's text: no workflow commands in it.
-        with github.commands_stopped(sys.stdout) if o.fmt != "json" else contextlib.nullcontext():
+        with actions.commands_stopped(sys.stdout) if o.fmt != "json" else contextlib.nullcontext():
             result = classify_and_print(change, o.settings, o.fmt, err)
-        github_run.publish(result, pr, o.settings, os.environ, sys.stdout)
+        mode.publish(result, pr, o.settings, os.environ, sys.stdout)
         if o.labels.enabled:
-            outcome = github_run.apply_label(result, pr, o.settings, o.labels, os.environ)
+            outcome = mode.apply_label(result, pr, o.settings, o.labels, os.environ)
             err.print(f"prtriage: {outcome.describe()}", markup=False)
         if o.comment:
-            said = github_run.apply_comment(result, pr, os.environ)
+            said = mode.apply_comment(result, pr, os.environ)
             err.print(f"prtriage: {said.describe()}", markup=False)
     return fail_on_code(result.category, o.settings, err, result.uncertain)

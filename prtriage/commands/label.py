@@ -27,13 +27,13 @@ class LabelCommandOptions:
 
 
 def run(options: LabelCommandOptions) -> int:
-    from prtriage import github_run
+    from prtriage.github import mode
 
     o = options
     flags = {"uncertain-label": o.uncertain_label, "labels": o.label_map}
     settings = resolve_settings(flags, cwd=Path.cwd(), config_file=o.config)
-    with github_run.errors_as_annotations():
-        done = github_run.label_from_result(
+    with mode.errors_as_annotations():
+        done = mode.label_from_result(
             o.from_, settings, label_options(True, o.label_prefix, o.create_labels), os.environ, o.comment
         )
     for line in done:

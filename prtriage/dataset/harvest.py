@@ -18,8 +18,8 @@ from prtriage.conventional import (
     is_release,
     parse_subject,
 )
+from prtriage.dataset.sampling import seeded_subset
 from prtriage.errors import UsageError
-from prtriage.sampling import seeded_subset
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
     "bug": "fix", "fix": "fix", "bugfix": "fix", "enhancement": "feature", "feature": "feature",

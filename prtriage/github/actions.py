@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from prtriage.errors import UsageError
+from prtriage.escape import workflow_data, workflow_property
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub's limit per step
@@ -147,20 +148,12 @@ def append_summary(path: Path, markdown: str) -> None:
         f.write(data)
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(level: str, message: str, title: str | None = None) -> str:
     """A `::notice`/`::warning`/`::error` workflow command; one line whatever the message holds."""
     if level not in ("notice", "warning", "error"):
         raise ValueError(f"bad annotation level {level!r}")
-    props = f" title={_escape_property(title)}" if title else ""
-    return f"::{level}{props}::{_escape_data(message)}"
+    props = f" title={workflow_property(title)}" if title else ""
+    return f"::{level}{props}::{workflow_data(message)}"
 
 
 @contextmanager

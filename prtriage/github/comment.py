@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prtriage.budget import FileEntry
-from prtriage.change import Result
+from prtriage.change import FileEntry, Result
 from prtriage.errors import UsageError
-from prtriage.github_api import GitHubClient, GitHubError
-from prtriage.labels import refused
+from prtriage.escape import without_mentions
+from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.labels import refused
 from prtriage.report import to_markdown, uncertain_note
 
 MARKER = "<!-- prtriage:comment -->"
@@ -36,11 +36,6 @@ class CommentOutcome:
         if self.action == "none":
             return f"no comment on #{self.number}: the result is uncertain and there was none to mark"
         return f"comment {self.action} on #{self.number}"
-
-
-def without_mentions(text: str) -> str:
-    """A comment's `@name` notifies that person: the reasoning and file names must not ping anyone."""
-    return text.replace("@", "@\u2060")  # a word joiner breaks the mention and stays invisible
 
 
 def _fit(body: str) -> str:

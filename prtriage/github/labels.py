@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prtriage.errors import UsageError
-from prtriage.github_api import GitHubClient, GitHubError, quote
+from prtriage.github.api import GitHubClient, GitHubError, quote
 
 DEFAULT_PREFIX = "prtriage:"
 MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name

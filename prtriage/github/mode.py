@@ -16,10 +16,9 @@ from typing import Any
 
 from prtriage import git
 from prtriage.change import Change, Result
-from prtriage.comment import CommentOutcome, result_from_json, sync_comment
 from prtriage.config import Settings
 from prtriage.errors import GitError, PrtriageError, UsageError
-from prtriage.github import (
+from prtriage.github.actions import (
     PullRequest,
     annotation,
     append_summary,
@@ -28,9 +27,10 @@ from prtriage.github import (
     load_event,
     write_outputs,
 )
-from prtriage.github_api import GitHubClient, GitHubError
-from prtriage.labels import LabelOutcome, label_name, sync_label
-from prtriage.remote_diff import fetch_pull_files
+from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.comment import CommentOutcome, result_from_json, sync_comment
+from prtriage.github.labels import LabelOutcome, label_name, sync_label
+from prtriage.github.remote_diff import fetch_pull_files
 from prtriage.report import to_markdown, uncertain_note
 from prtriage.triage import change_from_git
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
-from prtriage.github_api import DIFF, GitHubClient, GitHubError
+from prtriage.github.api import DIFF, GitHubClient, GitHubError
 
 NO_PATCH = "diff not sent by GitHub"
 _STATUS = {"added": "added", "removed": "deleted", "renamed": "renamed", "copied": "renamed"}

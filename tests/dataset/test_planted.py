@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from prtriage.attack import (
-    PLACEMENTS,
-    attack_metrics,
-    load_phrasings,
-    parse_placements,
-    plant,
-    planted_cases,
-)
+from prtriage.dataset.planted import PLACEMENTS, load_phrasings, parse_placements, plant, planted_cases
 from prtriage.diff import parse_diff
 from prtriage.errors import UsageError
+from prtriage.evaluation.metrics import attack_metrics
 
 NAMES = ["feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore"]
 DIFF = (

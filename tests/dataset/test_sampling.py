@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from prtriage.evaluate import Prediction, sample_reasonings
-from prtriage.harvest import _cap_per_category
-from prtriage.sampling import balanced_sample, seeded_subset
-from prtriage.split import choose_test
+from prtriage.dataset.harvest import _cap_per_category
+from prtriage.dataset.sampling import balanced_sample, seeded_subset
+from prtriage.dataset.split import choose_test
+from prtriage.evaluation.predict import sample_reasonings
+from prtriage.evaluation.prediction import Prediction
 from prtriage.train.data import Row, split_rows
 
 CATEGORIES = ("fix", "feat", "docs")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from prtriage.errors import PrtriageError
-from prtriage.evaluate import Prediction, calibration, coverage, load_predictions, metrics, paired_bootstrap
+from prtriage.evaluation.metrics import calibration, coverage, metrics, paired_bootstrap
+from prtriage.evaluation.prediction import Prediction, load_predictions
 
 
 def _diff(path: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.diff import FileDiff
-from prtriage.rules import rule_probabilities, rule_scores
+from prtriage.evaluation.rules import rule_probabilities, rule_scores
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 NEUTRAL = "Weekly maintenance"  # no keyword fires on it

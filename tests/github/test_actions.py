@@ -17,7 +17,7 @@ from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
-from prtriage.github import (
+from prtriage.github.actions import (
     MAX_SUMMARY_BYTES,
     annotation,
     append_summary,

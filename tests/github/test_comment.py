@@ -11,12 +11,11 @@ from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 from test_cli import _one_line_error, run
 from test_labels import HEAD, _label_cli, _result
 
-from prtriage.budget import FileEntry
 from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import Result
-from prtriage.comment import MARKER, result_from_json, sync_comment
+from prtriage.change import FileEntry, Result
 from prtriage.errors import UsageError
-from prtriage.github_api import GitHubClient, GitHubError
+from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.comment import MARKER, result_from_json, sync_comment
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 

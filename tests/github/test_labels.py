@@ -14,9 +14,9 @@ from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
-from prtriage.github_api import GitHubClient, GitHubError
-from prtriage.labels import sync_label
-from prtriage.remote_diff import NO_PATCH, fetch_pull_files
+from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.labels import sync_label
+from prtriage.github.remote_diff import NO_PATCH, fetch_pull_files
 
 CATEGORIES = [(c.name, c.definition) for c in DEFAULT_CATEGORIES]
 HEAD = "b" * 40

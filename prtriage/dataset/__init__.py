@@ -1,0 +1,1 @@
+"""Labelled changes: harvest from history, split by repository, seeded samples, the teacher, planted instructions."""

@@ -1,0 +1,1 @@
+"""GitHub: the Actions runner's I/O, the REST client, the --github mode, labels, the sticky comment."""
