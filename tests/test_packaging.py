@@ -1,17 +1,29 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+UNBUILT = (".git", ".venv", "build", "dist", "runs", "out", "*.egg-info", "__pycache__", ".*_cache")
+
+
+def _modules(top: Path, package: str) -> list[str]:
+    """Dotted names of every module under `top`, which imports as `package`."""
+    names = (".".join((package, *q.relative_to(top).with_suffix("").parts)) for q in top.rglob("*.py"))
+    return sorted(n.removesuffix(".__init__") for n in names)
 
 
 def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) -> None:
+    # Built from a copy without build/: setuptools reuses build/lib, whose stale files would hide a
+    # package missing from pyproject's list.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*UNBUILT))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     wheel = next(tmp_path.glob("prtriage-*.whl"))
@@ -39,6 +51,23 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
         str(target / "prtriage/__init__.py"),
         str(target / "prtriage/train/__init__.py"),
     ]
+    # Every module of the source tree is in the wheel (a package missing from pyproject's list is
+    # not) and imports from the installed copy; every data file is there and readable.
+    modules = _modules(ROOT / "prtriage", "prtriage") + _modules(ROOT / "train", "prtriage.train")
+    assert {m.replace(".", "/") for m in modules} <= {
+        n.removesuffix(".py").removesuffix("/__init__") for n in names if n.endswith(".py")
+    }
+    files = sorted(p.name for p in data.iterdir() if p.is_file())
+    code = (
+        "import importlib, importlib.resources as r, sys\n"
+        f"for m in {modules!r}:\n"
+        "    assert importlib.import_module(m).__file__.startswith(sys.argv[1]), m\n"
+        f"print(sum(len(r.files('prtriage').joinpath('data', f).read_bytes()) > 0 for f in {files!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and out.stdout.split() == [str(len(files))], out.stderr[-2000:]
     help_ = subprocess.run(
         [sys.executable, "-m", "prtriage", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
