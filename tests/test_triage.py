@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fake_engine import FakeEngine
 
+from prtriage import triage
+from prtriage.budget import Budgeted
 from prtriage.categories import Category
 from prtriage.change import change_from_diff
 from prtriage.config import Settings
@@ -55,11 +60,51 @@ def test_the_engine_is_asked_for_every_category_then_one_reasoning() -> None:
     assert result.prompt_tokens == len(fitted.ids) and not result.body_cut
 
 
-def test_timings_add_the_budget_and_the_engines_own() -> None:
-    result = classify(_change(), FakeEngine(SCORES), Settings())
-    assert result.timings["load_s"] == 0.5 and result.timings["prompt_s"] == 0.25
-    assert result.timings["budget_s"] >= 0
-    assert result.timings["total_s"] >= 0.5  # loading counts in the total
+class _Clock:
+    """A stand-in for time.perf_counter that moves only when a step says it took time."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _TimedEngine(FakeEngine):
+    """Scoring takes 2 s and the reasoning 1 s on `clock`; the engine reports its own load_s and prompt_s."""
+
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__(SCORES)
+        self.clock = clock
+
+    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]], stable: int) -> list[float]:
+        self.clock.now += 2.0
+        return super().score(prompt, candidates, stable)
+
+    def reasoning(self, prompt: Sequence[int], stable: int, max_tokens: int) -> str:
+        self.clock.now += 1.0
+        return super().reasoning(prompt, stable, max_tokens)
+
+
+def test_timings_add_the_budget_and_the_engines_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    real_budget = triage.budget
+
+    def slow_budget(*args: Any) -> Budgeted:
+        fitted = real_budget(*args)
+        clock.now += 0.125
+        return fitted
+
+    monkeypatch.setattr(triage, "time", SimpleNamespace(perf_counter=clock))
+    monkeypatch.setattr(triage, "budget", slow_budget)
+    result = classify(_change(), _TimedEngine(clock), Settings())
+    # budget_s is the budget alone; the total is every step since the start plus the model's load.
+    assert result.timings == {
+        "budget_s": 0.125,
+        "load_s": 0.5,
+        "prompt_s": 0.25,
+        "total_s": 0.125 + 3.0 + 0.5,
+    }
 
 
 def test_only_the_configured_categories_are_scored() -> None:
