@@ -15,6 +15,7 @@ from pathlib import Path
 
 SAMPLE_S = 0.1  # long enough for ~10 scheduler ticks per core, short next to a classification
 LLAMA_MAX_THREADS = 4  # more do not pay on a 135M model (docs/benchmarks.md)
+PROC_STAT = Path("/proc/stat")  # a module constant so tests can feed it fixed samples
 
 
 def available_cores() -> int:
@@ -28,7 +29,7 @@ def available_cores() -> int:
 def _cpu_times(allowed: set[int]) -> tuple[float, float] | None:
     """(busy, total) clock ticks summed over the allowed cores, from /proc/stat."""
     try:
-        lines = Path("/proc/stat").read_text().splitlines()
+        lines = PROC_STAT.read_text().splitlines()
     except OSError:
         return None
     busy = total = 0.0
