@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write
+from fake_engine import FakeEngine, run_main, use_fake_engine
 
 from prtriage import cli
 
@@ -61,6 +62,7 @@ def test_classify_text_json_markdown_and_fail_on(fix_branch: Path) -> None:
     assert run(fix_branch, "classify", "--format", "json", "--fail-on", other).returncode == 0
 
 
+@pytest.mark.slow
 def test_inference_never_imports_torch(fix_branch: Path) -> None:
     code = (
         "import sys, importlib.abc\n"
@@ -247,8 +249,14 @@ def test_fused_scorer_mixes_the_shipped_lexical_model(fix_branch: Path) -> None:
     assert fused["category"] == max(fused["probabilities"], key=fused["probabilities"].get)
 
 
-def test_fused_scorer_needs_a_lexical_model_for_the_categories(fix_branch: Path) -> None:
+def test_fused_scorer_needs_a_lexical_model_for_the_categories(
+    fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The missing lexical model is found after the model has scored: the fake engine stands in.
+    use_fake_engine(monkeypatch, FakeEngine.answering())
     (fix_branch / ".prtriage.toml").write_text('scorer = "fused"\nlexical = "missing.npz"\n')
-    _one_line_error(run(fix_branch, "classify"), 3, "cannot read the lexical model")
+    assert run_main("classify", "-C", str(fix_branch)) == 3
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("prtriage: error: cannot read the lexical model") and len(lines) <= 2, lines
     (fix_branch / ".prtriage.toml").write_text('scorer = "best"\n')
     _one_line_error(run(fix_branch, "classify"), 2, "'scorer' must be one of llm, fused")
