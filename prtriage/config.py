@@ -51,29 +51,34 @@ def _as_str(key: str, value: Any, source: str) -> str:
     return value
 
 
-def _as_int(lo: int, hi: int) -> Callable[[str, Any, str], int]:
-    def convert(key: str, value: Any, source: str) -> int:
+def _as_number(
+    kind: type[int] | type[float], lo: float, hi: float, noun: str, ranged: str
+) -> Callable[[str, Any, str], Any]:
+    """A number from `lo` to `hi` of `kind`: a TOML number, or a string (environment, flags).
+
+    `noun` names what an unparsable string should have been, `ranged` what any wrong value should.
+    A float is refused where `kind` is int, and a bool always (TOML's true is not 1).
+    """
+    allowed = (int,) if kind is int else (int, float)
+
+    def convert(key: str, value: Any, source: str) -> Any:
         if isinstance(value, str):
             try:
-                value = int(value)
+                value = kind(value)
             except ValueError:
-                raise ConfigError(f"{source}: '{key}' must be an integer, not {value!r}") from None
-        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-            raise ConfigError(f"{source}: '{key}' must be an integer from {lo} to {hi}, not {value!r}")
-        return value
+                raise ConfigError(f"{source}: '{key}' must be {noun}, not {value!r}") from None
+        if not isinstance(value, allowed) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ConfigError(f"{source}: '{key}' must be {ranged}, not {value!r}")
+        return kind(value)
 
     return convert
 
 
-def _as_probability(key: str, value: Any, source: str) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ConfigError(f"{source}: '{key}' must be a number from 0 to 1, not {value!r}") from None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{source}: '{key}' must be a number from 0 to 1, not {value!r}")
-    return float(value)
+def _as_int(lo: int, hi: int) -> Callable[[str, Any, str], int]:
+    return _as_number(int, lo, hi, "an integer", f"an integer from {lo} to {hi}")
+
+
+_as_probability = _as_number(float, 0.0, 1.0, "a number from 0 to 1", "a number from 0 to 1")
 
 
 def _as_choice(*choices: str) -> Callable[[str, Any, str], str]:
