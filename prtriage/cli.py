@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,33 @@ _exclude_option = click.option(
 )
 
 
+def _label_options(condition: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The labelling flags of `classify --github --label` and of `label`, in that order.
+
+    `condition` starts the help of the flags that need another one ('With --label: '); empty where
+    they always apply.
+    """
+
+    def when(text: str) -> str:
+        return condition + text if condition else text[0].upper() + text[1:]
+
+    options = [
+        click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:]."),
+        click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write)."),
+        click.option("--uncertain-label", metavar="NAME",
+                     help=when("put this label on uncertain results (default: no label).")),
+        click.option("--label-map", metavar="CAT=LABEL,...",
+                     help=when("labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")),
+    ]  # fmt: skip
+
+    def declare(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):  # click lists the last-applied option first
+            command = option(command)
+        return command
+
+    return declare
+
+
 @cli.command()
 @click.option(
     "--base", help="Diff against the merge base with this ref (default: origin/HEAD, main or master)."
@@ -104,12 +132,7 @@ _exclude_option = click.option(
 @click.option("--diff-from", type=click.Choice(["git", "github"]), default="git", show_default=True,
               help="With --github: diff the local clone, or fetch the diff through the API (no checkout).")  # fmt: skip
 @click.option("--label", "label_", is_flag=True, help="With --github: label the pull request with its category.")  # fmt: skip
-@click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
-@click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
-@click.option("--uncertain-label", metavar="NAME",
-              help="With --label: put this label on uncertain results (default: no label).")  # fmt: skip
-@click.option("--label-map", metavar="CAT=LABEL,...",
-              help="With --label: labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")  # fmt: skip
+@_label_options("With --label: ")
 @click.option("--comment", is_flag=True,
               help="With --github: keep one pull-request comment with the result (edited each run).")  # fmt: skip
 @click.option("--pre-push", is_flag=True, help="Classify what is being pushed (pre-commit pre-push hook).")
@@ -128,12 +151,7 @@ def classify(**flags: Any) -> int:
 @cli.command()
 @click.option("--from", "from_", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The `json` output of classify --github, e.g. from another run's artifact.")  # fmt: skip
-@click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:].")  # fmt: skip
-@click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write).")
-@click.option("--uncertain-label", metavar="NAME",
-              help="Put this label on a result marked uncertain (default: no label).")  # fmt: skip
-@click.option("--label-map", metavar="CAT=LABEL,...",
-              help="Labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")  # fmt: skip
+@_label_options("")
 @click.option("--comment", is_flag=True, help="Also keep one pull-request comment with the result.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (for its categories and label map).")  # fmt: skip
