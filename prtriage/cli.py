@@ -274,10 +274,10 @@ def data_teach(**flags: Any) -> int:
 @click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Labeled records (id, title, body, diff, category; .gz ok).")  # fmt: skip
 @click.option("--model", help="'rules' for the path-and-keyword baseline, else as for classify.")
-@click.option("--adapter", help="A LoRA adapter .gguf on top of the model ('none' for no adapter).")
+@_adapter_option
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--context-size", type=int)
-@click.option("--threads", type=int)
+@_context_size_option
+@_threads_option
 @click.option("--scorer", type=click.Choice(["llm", "fused"]), help="As for classify [llm].")
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Evaluate a seeded sample of N records, balanced by category."
