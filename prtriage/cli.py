@@ -70,7 +70,34 @@ _exclude_option = click.option(
 )
 
 
-def _label_options(condition: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _options(*options: _Decorator) -> _Decorator:
+    """Several options as one decorator, listed in --help in the order given."""
+
+    def declare(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):  # click lists the last-applied option first
+            command = option(command)
+        return command
+
+    return declare
+
+
+def _model_options(
+    config_help: str | None, model: _Decorator = _model_option, gpu_layers: bool = True
+) -> _Decorator:
+    """The flags of ModelFlags (commands/common.py) for classify, notes and eval, in one order.
+
+    `config_help` says what the command reads from its config file; eval has its own --model
+    (the rules baseline) and no --gpu-layers.
+    """
+    config = click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help=config_help)
+    return _options(model, _adapter_option, config, _context_size_option, _threads_option,
+                    *([_gpu_layers_option] if gpu_layers else []))  # fmt: skip
+
+
+def _label_options(condition: str) -> _Decorator:
     """The labelling flags of `classify --github --label` and of `label`, in that order.
 
     `condition` starts the help of the flags that need another one ('With --label: '); empty where
@@ -80,21 +107,14 @@ def _label_options(condition: str) -> Callable[[Callable[..., Any]], Callable[..
     def when(text: str) -> str:
         return condition + text if condition else text[0].upper() + text[1:]
 
-    options = [
+    return _options(
         click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:]."),
         click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write)."),
         click.option("--uncertain-label", metavar="NAME",
                      help=when("put this label on uncertain results (default: no label).")),
         click.option("--label-map", metavar="CAT=LABEL,...",
                      help=when("labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")),
-    ]  # fmt: skip
-
-    def declare(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):  # click lists the last-applied option first
-            command = option(command)
-        return command
-
-    return declare
+    )  # fmt: skip
 
 
 @cli.command()
@@ -108,13 +128,7 @@ def _label_options(condition: str) -> Callable[[Callable[..., Any]], Callable[..
 @click.option("--body-file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
               help="Read the description from a file ('-' for stdin).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@_model_option
-@_adapter_option
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
-@_context_size_option
-@_threads_option
-@_gpu_layers_option
+@_model_options("Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")
 @click.option("--fail-on", help="Exit 1 when the category is one of these (comma-separated).")
 @click.option("--scorer", type=click.Choice(["llm", "fused"]),
               help="llm: the model's category scores; fused: mixed with a lexical model's [llm].")  # fmt: skip
@@ -170,13 +184,7 @@ def label(**flags: Any) -> int:
     "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
 )
 @click.option("--title", help="A first-level heading for the notes (e.g. the release's name).")
-@_model_option
-@_adapter_option
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (categories, and the `notes` table of headings).")  # fmt: skip
-@_context_size_option
-@_threads_option
-@_gpu_layers_option
+@_model_options("Config file (categories, and the `notes` table of headings).")
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability a change goes under a last, unsorted heading.")  # fmt: skip
 @_exclude_option
@@ -273,11 +281,11 @@ def data_teach(**flags: Any) -> int:
 @cli.command("eval")
 @click.option("--input", "input_", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Labeled records (id, title, body, diff, category; .gz ok).")  # fmt: skip
-@click.option("--model", help="'rules' for the path-and-keyword baseline, else as for classify.")
-@_adapter_option
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
-@_context_size_option
-@_threads_option
+@_model_options(
+    None,
+    click.option("--model", help="'rules' for the path-and-keyword baseline, else as for classify."),
+    gpu_layers=False,
+)
 @click.option("--scorer", type=click.Choice(["llm", "fused"]), help="As for classify [llm].")
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Evaluate a seeded sample of N records, balanced by category."
