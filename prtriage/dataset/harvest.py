@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from prtriage.conventional import (
     is_release,
     parse_subject,
 )
-from prtriage.dataset.sampling import seeded_subset
+from prtriage.dataset.sampling import capped_per_category
 from prtriage.errors import UsageError
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
@@ -51,20 +50,6 @@ def parse_mapping(pairs: Iterable[str], base: Mapping[str, str], categories: Ite
             )
         result[key.lower()] = value
     return {k: v for k, v in result.items() if v in known or v == "skip"}
-
-
-def _cap_per_category(records: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
-    if limit is None:
-        return records
-    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        by_cat[r["category"]].append(r)
-    rng = random.Random(seed)
-    kept = []
-    for group in by_cat.values():
-        kept.extend(seeded_subset(group, limit, rng))
-    order = {id(r): i for i, r in enumerate(records)}
-    return sorted(kept, key=lambda r: order[id(r)])
 
 
 def from_git(
@@ -106,7 +91,7 @@ def from_git(
         for e, s, c in candidates
     ]
     entries = {r["sha"]: e for (e, _, _), r in zip(candidates, records)}
-    for record in _cap_per_category(records, max_per_category, seed):
+    for record in capped_per_category(records, max_per_category, seed):
         diff, cut = git.commit_diff(root, entries[record["sha"]], max_diff_bytes)
         if not diff.strip():
             summary.skipped["empty diff"] += 1

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from prtriage.dataset.harvest import _cap_per_category
-from prtriage.dataset.sampling import balanced_sample, seeded_subset
+from prtriage.dataset.sampling import balanced_sample, capped_per_category, seeded_subset
 from prtriage.dataset.split import choose_test
 from prtriage.evaluation.predict import sample_reasonings
 from prtriage.evaluation.prediction import Prediction
@@ -78,7 +77,7 @@ def test_training_sample_is_pinned(seed: int, limit: int | None, want: list[int]
     [(0, ["r1", "r8", "r10", "r11", "r14", "r15"]), (4, ["r1", "r5", "r6", "r7", "r9", "r11"])],
 )
 def test_harvest_cap_per_category_is_pinned(seed: int, want: list[str]) -> None:
-    assert _ids(_cap_per_category(_records(), 2, seed)) == want
+    assert _ids(capped_per_category(_records(), 2, seed)) == want
 
 
 @pytest.mark.parametrize(
