@@ -15,7 +15,7 @@ from prtriage.config import Settings
 from prtriage.engine import Engine
 from prtriage.errors import PrtriageError
 from prtriage.progress import ProgressLine
-from prtriage.records import BadLine, check_change_record, read_jsonl, write_jsonl
+from prtriage.records import BadLine, check_change_record, read_checked, write_jsonl
 from prtriage.triage import classify
 
 
@@ -49,36 +49,37 @@ def _classified(
     input_path: Path, engine: Engine, settings: Settings, summary: BatchSummary, progress: ProgressLine
 ) -> Iterator[dict[str, Any]]:
     """The output object of each good record, in input order; the progress line counts every record."""
+
+    def classified(obj: dict[str, Any], number: int) -> dict[str, Any] | BadLine:
+        return _classify_record(input_path, number, obj, engine, settings, summary)
+
+    def skip(bad: BadLine) -> None:
+        summary.bad.append(bad)
+        progress.advance()
+
     with progress:
-        for number, obj in read_jsonl(input_path):
-            out = _classify_record(input_path, number, obj, engine, settings, summary)
-            if out is not None:
-                yield out  # written before the progress advances
+        for out in read_checked(input_path, classified, skip):
+            yield out  # written before the progress advances
             progress.advance()  # after the record: counts and rates are of finished work
 
 
 def _classify_record(
     input_path: Path,
     number: int,
-    obj: dict[str, Any] | BadLine,
+    obj: dict[str, Any],
     engine: Engine,
     settings: Settings,
     summary: BatchSummary,
-) -> dict[str, Any] | None:
-    """The output object of one record, or None (the reason is added to `summary.bad`)."""
-    if isinstance(obj, BadLine):
-        summary.bad.append(obj)
-        return None
+) -> dict[str, Any] | BadLine:
+    """The output object of one record, or why it could not be classified."""
     bad = check_change_record(obj, str(input_path), number)
     if bad is not None:
-        summary.bad.append(bad)
-        return None
+        return bad
     change = change_from_record(obj, settings.exclude, source=f"{input_path.name}:{number}")
     try:
         result = classify(change, engine, settings)
     except PrtriageError as e:  # one record's failure must not lose the others
-        summary.bad.append(BadLine(str(input_path), number, e.message))
-        return None
+        return BadLine(str(input_path), number, e.message)
     summary.classified += 1
     summary.categories[result.category] += 1
     if result.uncertain:

@@ -7,13 +7,15 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from prtriage.atomic import atomic_output
 from prtriage.errors import UsageError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
                 yield number, obj
         except (OSError, EOFError) as e:  # a truncated .gz fails here, after its good lines
             yield -1, BadLine(str(path), -1, f"cannot read further: {e}")
+
+
+def read_checked(
+    path: Path, parse: Callable[[dict[str, Any], int], T | BadLine], skip: Callable[[BadLine], object]
+) -> Iterator[T]:
+    """Each good line of a JSONL file as `parse` makes it (from the object and its line number).
+
+    Every bad line, not a JSON object or refused by `parse` (a BadLine), goes to `skip` instead,
+    as it is met: callers keep one list of skipped lines in file order.
+    """
+    for number, obj in read_jsonl(path):
+        item = obj if isinstance(obj, BadLine) else parse(obj, number)
+        if isinstance(item, BadLine):
+            skip(item)
+        else:
+            yield item
 
 
 def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine | None:

@@ -84,3 +84,13 @@ def test_gzip_input_and_exclusions(tmp_path: Path) -> None:
     summary, lines = _run(src, FakeEngine(SCORES), Settings(exclude=("src/*",)))
     assert summary.classified == 1
     assert lines[0]["files"][0]["reason"] == "excluded by config"
+
+
+def test_the_progress_line_counts_bad_lines_too(tmp_path: Path) -> None:
+    # Its total is every non-blank line, so a skipped line must advance it as a classified one does.
+    src = _write(
+        tmp_path / "in.jsonl", [{"id": 1, "diff": DIFF}, "not json", {"id": 3}, {"id": 4, "diff": DIFF}]
+    )
+    err = io.StringIO()
+    classify_file(src, tmp_path / "out.jsonl", FakeEngine(SCORES), Settings(), Console(file=err, width=200))
+    assert err.getvalue().splitlines()[-1].startswith("classifying: 4/4 records (100%)")

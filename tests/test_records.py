@@ -12,6 +12,7 @@ from prtriage.errors import UsageError
 from prtriage.records import (
     BadLine,
     check_change_record,
+    read_checked,
     read_jsonl,
     reason_counts,
     reason_key,
@@ -52,6 +53,20 @@ def test_read_jsonl_replaces_bad_utf8(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     path.write_bytes(b'{"title": "caf\xe9"}\n')
     assert list(read_jsonl(path)) == [(1, {"title": "caf\ufffd"})]
+
+
+def test_read_checked_parses_good_lines_and_skips_the_rest_in_file_order(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"n": 1}\nnot json\n{"n": -2}\n\n[3]\n{"n": 4}\n', encoding="utf-8")
+
+    def parse(obj: dict[str, int], number: int) -> tuple[int, int] | BadLine:
+        return (number, obj["n"]) if obj["n"] > 0 else BadLine(str(path), number, "negative")
+
+    skipped: list[BadLine] = []
+    assert list(read_checked(path, parse, skipped.append)) == [(1, 1), (6, 4)]
+    assert [(b.line, b.reason.split(" (")[0]) for b in skipped] == [
+        (2, "not JSON"), (3, "negative"), (5, "not a JSON object"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

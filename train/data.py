@@ -23,7 +23,7 @@ from prtriage.change import change_from_record
 from prtriage.dataset.split import choose_groups
 from prtriage.errors import PrtriageError, UsageError
 from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
-from prtriage.records import BadLine, check_change_record, read_jsonl
+from prtriage.records import BadLine, check_change_record, read_checked
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"
@@ -126,14 +126,12 @@ def read_rows(
     if kind not in DATASET_TYPES:
         raise UsageError(f"{path}: dataset type {kind!r} is not one of {', '.join(DATASET_TYPES)}")
     known = {c.name for c in categories}
-    rows: list[Row] = []
     skipped: list[BadLine] = []
-    for number, obj in read_jsonl(path):
-        row = obj if isinstance(obj, BadLine) else parse_row(obj, path, number, kind, known, parse_special)
-        if isinstance(row, BadLine):
-            skipped.append(row)
-        else:
-            rows.append(row)
+
+    def parse(obj: dict[str, Any], number: int) -> Row | BadLine:
+        return parse_row(obj, path, number, kind, known, parse_special)
+
+    rows = list(read_checked(path, parse, skipped.append))
     return rows, skipped
 
 

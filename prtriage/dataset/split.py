@@ -9,19 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.errors import UsageError
-from prtriage.records import BadLine, read_jsonl
+from prtriage.records import BadLine, read_checked
 
 MODES = ("repo", "time", "random")
 
 
 def load_records(path: Path, bad: list[BadLine]) -> list[dict[str, Any]]:
-    records = []
-    for _number, obj in read_jsonl(path):
-        if isinstance(obj, BadLine):
-            bad.append(obj)
-        else:
-            records.append(obj)
-    return records
+    """Every JSON object of the file, whatever its fields; the other lines go to `bad`."""
+    return list(read_checked(path, lambda obj, _number: obj, bad.append))
 
 
 def choose_groups(sizes: Mapping[str, int], target: float, seed: int) -> set[str]:

@@ -19,7 +19,7 @@ from prtriage.evaluation.prediction import Prediction
 from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning
 from prtriage.evaluation.rules import rule_probabilities
 from prtriage.prompt import answer_json
-from prtriage.records import BadLine, check_change_record, read_jsonl
+from prtriage.records import BadLine, check_change_record, read_checked
 
 
 def load_eval_records(
@@ -27,21 +27,17 @@ def load_eval_records(
     repos: Sequence[str] = (),
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Labeled records; with `limit`, a seeded sample stratified by category (every one represented)."""
-    records = []
-    for number, obj in read_jsonl(path):
-        if isinstance(obj, BadLine):
-            bad.append(obj)
-            continue
+
+    def labeled(obj: dict[str, Any], number: int) -> dict[str, Any] | BadLine:
         problem = check_change_record(obj, str(path), number)
         if problem is None and obj.get("category") not in categories:
             problem = BadLine(str(path), number, f"unknown category {obj.get('category')!r}")
         if problem is not None:
-            bad.append(problem)
-            continue
-        if repos and obj.get("repo") not in repos:
-            continue
+            return problem
         obj.setdefault("id", f"{path.name}:{number}")
-        records.append(obj)
+        return obj
+
+    records = [r for r in read_checked(path, labeled, bad.append) if not repos or r.get("repo") in repos]
     return records if limit is None else balanced_sample(records, limit, seed)
 
 
