@@ -16,6 +16,7 @@ from prtriage.atomic import atomic_output
 from prtriage.errors import UsageError
 
 T = TypeVar("T")
+SHOWN_SKIPPED = 20  # skipped lines printed where a command lists only the first ones
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,18 @@ def skipped_summary(skipped: Sequence[BadLine]) -> str:
         return "no line skipped"
     parts = ", ".join(f"{n} {reason}" for reason, n in reason_counts(skipped).most_common())
     return f"skipped {len(skipped)} lines: {parts}"
+
+
+def report_skipped(
+    skipped: Sequence[BadLine], say: Callable[[str], object], shown: int | None = None,
+    listed_in: Path | None = None,
+) -> None:  # fmt: skip
+    """Each skipped line as `skipped FILE:LINE: reason`: every one, or the first `shown` and a
+    count of the rest (and the file that lists them all, where there is one)."""
+    for bad in skipped[:shown]:
+        say(f"skipped {bad}")
+    if shown is not None and len(skipped) > shown:
+        say(f"... and {len(skipped) - shown} more bad lines" + (f", all in {listed_in}" if listed_in else ""))
 
 
 def write_jsonl(path: Path, objects: Iterable[Any]) -> int:

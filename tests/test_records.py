@@ -16,6 +16,7 @@ from prtriage.records import (
     read_jsonl,
     reason_counts,
     reason_key,
+    report_skipped,
     skipped_summary,
     write_jsonl,
 )
@@ -123,3 +124,23 @@ def test_skipped_lines_are_counted_by_reason_without_particulars() -> None:
     assert reason_counts(lines) == {"not JSON": 2, "unknown category": 1}
     assert skipped_summary(lines) == "skipped 3 lines: 2 not JSON, 1 unknown category"
     assert skipped_summary([]) == "no line skipped"
+
+
+def test_report_skipped_lists_every_line_or_the_first_ones_and_counts_the_rest() -> None:
+    bad = [BadLine("in.jsonl", n, "not JSON") for n in (2, 5, 9)]
+    said: list[str] = []
+    report_skipped(bad, said.append)
+    assert said == [
+        "skipped in.jsonl:2: not JSON",
+        "skipped in.jsonl:5: not JSON",
+        "skipped in.jsonl:9: not JSON",
+    ]
+    said.clear()
+    report_skipped(bad, said.append, shown=1)
+    assert said == ["skipped in.jsonl:2: not JSON", "... and 2 more bad lines"]
+    said.clear()
+    report_skipped(bad, said.append, shown=2, listed_in=Path("run/skipped.txt"))
+    assert said[2:] == [f"... and 1 more bad lines, all in {Path('run/skipped.txt')}"]
+    said.clear()
+    report_skipped(bad, said.append, shown=3)
+    assert len(said) == 3  # none left over: no count line

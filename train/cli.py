@@ -85,7 +85,7 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
                output: Path) -> None:  # fmt: skip
     """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
     _need_train_extra()
-    from prtriage.records import skipped_summary, write_jsonl
+    from prtriage.records import report_skipped, skipped_summary, write_jsonl
     from prtriage.train.base import load_tokenizer, resolve_base
     from prtriage.train.data import build_examples, example_to_json, read_rows
     from prtriage.train.prepare import prompt_budget
@@ -100,8 +100,7 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
             examples, bad = build_examples(rows, tokenizer, prompt_budget(cfg))
             skipped.extend(bad)
             yield from (example_to_json(ex) for ex in examples)
-            for line in skipped:
-                console.print(f"skipped {line}", markup=False)
+            report_skipped(skipped, lambda line: console.print(line, markup=False))
             console.print(f"{ds.path}: {len(examples)} rows; {skipped_summary(skipped)}", markup=False)
 
     written = write_jsonl(output, rows_out())

@@ -34,7 +34,7 @@ from prtriage import __version__
 from prtriage.errors import ConfigError, UsageError
 from prtriage.progress import ProgressLine
 from prtriage.prompt import category_segment
-from prtriage.records import skipped_summary
+from prtriage.records import SHOWN_SKIPPED, report_skipped, skipped_summary
 from prtriage.train.base import Base, load_model, load_tokenizer, resolve_base
 from prtriage.train.batches import collate, epoch_batches, shard
 from prtriage.train.config import TrainConfig, config_to_json
@@ -53,7 +53,6 @@ RESUME_FIXED = (
     "micro_batch_size",
     "gradient_accumulation_steps", "learning_rate", "lr_scheduler", "seed",
 )  # fmt: skip
-SHOWN_SKIPPED = 20  # bad lines printed; skipped.txt in the run folder lists all of them
 
 
 @dataclass(frozen=True)
@@ -439,12 +438,9 @@ def _use_bf16(cfg: TrainConfig) -> bool:
 
 
 def _report_data(data: Prepared, out: Path, say: Callable[[str], None]) -> None:
-    lines = [str(b) for b in data.skipped]
-    (out / "skipped.txt").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    for line in lines[:SHOWN_SKIPPED]:
-        say(f"skipped {line}")
-    if len(lines) > SHOWN_SKIPPED:
-        say(f"... {len(lines) - SHOWN_SKIPPED} more in {out / 'skipped.txt'}")
+    listed = out / "skipped.txt"
+    listed.write_text("".join(f"{b}\n" for b in data.skipped), encoding="utf-8")
+    report_skipped(data.skipped, say, SHOWN_SKIPPED, listed)
     say(
         f"data: {len(data.train)} training examples, {len(data.val)} validation ({data.split}); "
         + skipped_summary(data.skipped)

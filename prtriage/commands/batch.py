@@ -19,6 +19,7 @@ class BatchOptions:
 
 def run(options: BatchOptions) -> int:
     from prtriage import batch
+    from prtriage.records import report_skipped
 
     input_, settings = options.input, options.settings
     if not input_.is_file():
@@ -26,8 +27,7 @@ def run(options: BatchOptions) -> int:
     err = stderr()
     engine = open_engine(settings, err)
     summary = batch.classify_file(input_, options.output, engine, settings, err)
-    for bad in summary.bad:
-        err.print(f"skipped {bad}", markup=False)
+    report_skipped(summary.bad, lambda line: err.print(line, markup=False))
     counts = ", ".join(f"{k} {v}" for k, v in summary.categories.most_common())
     err.print(f"classified {summary.classified} records, skipped {len(summary.bad)}; {counts}")
     if summary.classified == 0 and summary.bad:

@@ -114,7 +114,7 @@ def from_github(options: FromGitHubOptions) -> int:
 
 def split(options: SplitOptions) -> int:
     from prtriage.dataset.split import choose_test, load_records
-    from prtriage.records import write_jsonl
+    from prtriage.records import report_skipped, write_jsonl
 
     o = options
     bad: list[Any] = []
@@ -126,8 +126,7 @@ def split(options: SplitOptions) -> int:
     write_jsonl(o.train_output, [r for r, t in zip(records, sides) if not t])
     write_jsonl(o.test_output, [r for r, t in zip(records, sides) if t])
     err = stderr()
-    for b in bad:
-        err.print(f"skipped {b}", markup=False)
+    report_skipped(bad, lambda line: err.print(line, markup=False))
     n_test = sum(sides)
     err.print(f"train {len(records) - n_test}, test {n_test}, skipped {len(bad)}", markup=False)
     return errors.EXIT_OK
@@ -137,6 +136,7 @@ def teach(options: TeachOptions) -> int:
     from prtriage.dataset.planted import load_phrasings
     from prtriage.dataset.teacher import AugmentOptions, augment
     from prtriage.evaluation.predict import load_eval_records
+    from prtriage.records import SHOWN_SKIPPED, report_skipped
 
     o = options
     settings = resolve_settings({})
@@ -149,7 +149,6 @@ def teach(options: TeachOptions) -> int:
         augment(records, settings.category_names, load_phrasings("train"), augment_options), o.output
     )
     err = stderr()
-    for b in bad[:20]:
-        err.print(f"skipped {b}", markup=False)
+    report_skipped(bad, lambda line: err.print(line, markup=False), SHOWN_SKIPPED)
     err.print(f"wrote {len(records)} records, skipped {len(bad)}", markup=False)
     return errors.EXIT_OK

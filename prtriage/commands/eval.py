@@ -37,7 +37,7 @@ def run(options: EvalOptions) -> int:
     from prtriage.dataset import planted as planting
     from prtriage.evaluation import metrics, plots, predict, printed
     from prtriage.progress import ProgressLine
-    from prtriage.records import write_jsonl
+    from prtriage.records import SHOWN_SKIPPED, report_skipped, write_jsonl
 
     o = options
     if not o.attack and (o.placements is not None or o.phrasings != "eval"):
@@ -52,10 +52,7 @@ def run(options: EvalOptions) -> int:
     repo_list = [r.strip() for r in (o.repos or "").split(",") if r.strip()]
     records = predict.load_eval_records(o.input_, names, bad, o.limit, o.seed, repo_list)
     err = stderr()
-    for b in bad[:20]:
-        err.print(f"skipped {b}", markup=False)
-    if len(bad) > 20:
-        err.print(f"... and {len(bad) - 20} more bad lines", markup=False)
+    report_skipped(bad, lambda line: err.print(line, markup=False), SHOWN_SKIPPED)
     if not records:
         raise errors.UsageError(f"no usable labeled records in {o.input_}")
     name, predictor = _predictor(use_rules, settings, err)

@@ -18,8 +18,10 @@ from safetensors.torch import load_file
 from train_helpers import tiny_config_dict
 
 from prtriage.errors import ConfigError, UsageError
+from prtriage.records import BadLine
 from prtriage.train.config import build_config, read_config
-from prtriage.train.fit import fit
+from prtriage.train.fit import _report_data, fit
+from prtriage.train.prepare import Prepared
 
 pytestmark = pytest.mark.train
 
@@ -32,6 +34,16 @@ def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], 
     assert a.keys() == b.keys() and a
     worst = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert worst <= atol, worst
+
+
+def test_the_run_folder_lists_every_skipped_line_and_the_log_the_first_20(tmp_path: Path) -> None:
+    skipped = [BadLine("d.jsonl", n, "not JSON (bad)") for n in range(1, 26)]
+    said: list[str] = []
+    _report_data(Prepared([], [], skipped, "random rows"), tmp_path, said.append)
+    assert (tmp_path / "skipped.txt").read_text().splitlines() == [str(b) for b in skipped]
+    assert said[:20] == [f"skipped {b}" for b in skipped[:20]]
+    assert said[20] == f"... and 5 more bad lines, all in {tmp_path / 'skipped.txt'}"
+    assert said[21] == "data: 0 training examples, 0 validation (random rows); skipped 25 lines: 25 not JSON"
 
 
 def test_training_lowers_the_loss_and_leaves_a_run(tmp_path: Path, tiny_hf: Path, records_file: Path) -> None:
