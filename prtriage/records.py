@@ -76,6 +76,18 @@ def read_checked(
             yield item
 
 
+def partition_bad(items: Iterable[T | BadLine]) -> tuple[list[T], list[BadLine]]:
+    """The good items and the BadLines among `items`, each list in the order given."""
+    good: list[T] = []
+    bad: list[BadLine] = []
+    for item in items:
+        if isinstance(item, BadLine):
+            bad.append(item)
+        else:
+            good.append(item)
+    return good, bad
+
+
 def check_change_record(obj: dict[str, Any], path: str, number: int) -> BadLine | None:
     """A record to classify needs a string `diff`; `title` and `body` may be missing or null."""
     if not isinstance(obj.get("diff"), str):

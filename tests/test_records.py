@@ -12,6 +12,7 @@ from prtriage.errors import UsageError
 from prtriage.records import (
     BadLine,
     check_change_record,
+    partition_bad,
     read_checked,
     read_jsonl,
     reason_counts,
@@ -144,3 +145,8 @@ def test_report_skipped_lists_every_line_or_the_first_ones_and_counts_the_rest()
     said.clear()
     report_skipped(bad, said.append, shown=3)
     assert len(said) == 3  # none left over: no count line
+
+
+def test_partition_bad_keeps_the_order_of_each_side() -> None:
+    bad = [BadLine("f", 2, "x"), BadLine("f", 4, "y")]
+    assert partition_bad(["a", bad[0], "b", bad[1], "c"]) == (["a", "b", "c"], bad)

@@ -23,7 +23,7 @@ from prtriage.change import change_from_record
 from prtriage.dataset.split import choose_groups
 from prtriage.errors import PrtriageError, UsageError
 from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
-from prtriage.records import BadLine, check_change_record, read_checked
+from prtriage.records import BadLine, check_change_record, partition_bad, read_checked
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"
@@ -168,15 +168,7 @@ def build_example(row: Row, tokenizer: Tokenizer, budget: PromptBudget) -> Examp
 def build_examples(
     rows: Sequence[Row], tokenizer: Tokenizer, budget: PromptBudget
 ) -> tuple[list[Example], list[BadLine]]:
-    examples: list[Example] = []
-    skipped: list[BadLine] = []
-    for row in rows:
-        example = build_example(row, tokenizer, budget)
-        if isinstance(example, BadLine):
-            skipped.append(example)
-        else:
-            examples.append(example)
-    return examples, skipped
+    return partition_bad(build_example(row, tokenizer, budget) for row in rows)
 
 
 def split_rows(rows: Sequence[Row], val_size: float, seed: int) -> tuple[list[Row], list[Row], str]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from prtriage.dataset.sampling import seeded_subset
 from prtriage.prompt import Tokenizer
-from prtriage.records import BadLine
-from prtriage.train.config import TrainConfig
+from prtriage.records import BadLine, partition_bad
+from prtriage.train.config import Dataset, TrainConfig
 from prtriage.train.data import (
     Example,
     PromptBudget,
@@ -28,20 +28,22 @@ class Prepared:
     split: str  # how validation was chosen
 
 
-def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], list[BadLine], str]:
-    """Train and validation rows (validated, split, sampled) and the lines skipped."""
-    skipped: list[BadLine] = []
+def _read_datasets(datasets: Sequence[Dataset], cfg: TrainConfig, skipped: list[BadLine]) -> list[Row]:
+    """The rows of every dataset in turn; their bad lines are added to `skipped`."""
     rows: list[Row] = []
-    for ds in cfg.datasets:
+    for ds in datasets:
         found, bad = read_rows(ds.path, ds.type, cfg.categories, ds.parse_special)
         rows.extend(found)
         skipped.extend(bad)
+    return rows
+
+
+def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], list[BadLine], str]:
+    """Train and validation rows (validated, split, sampled) and the lines skipped."""
+    skipped: list[BadLine] = []
+    rows = _read_datasets(cfg.datasets, cfg, skipped)
     if cfg.test_datasets:
-        val: list[Row] = []
-        for ds in cfg.test_datasets:
-            found, bad = read_rows(ds.path, ds.type, cfg.categories, ds.parse_special)
-            val.extend(found)
-            skipped.extend(bad)
+        val = _read_datasets(cfg.test_datasets, cfg, skipped)
         train, split = rows, "test_datasets"
     else:
         train, val, split = split_rows(rows, cfg.val_set_size, cfg.seed)
@@ -61,15 +63,13 @@ def prompt_budget(cfg: TrainConfig) -> PromptBudget:
 def tokenize_all(
     examples: Sequence[Example], tokenizer: Tokenizer, masking: Masking
 ) -> tuple[list[Tokenized], list[BadLine]]:
-    out: list[Tokenized] = []
-    skipped: list[BadLine] = []
-    for ex in examples:
+    """Each example as ids, labels and loss weights; one that cannot be trained on is a skipped line."""
+
+    def tokenized(ex: Example) -> Tokenized | BadLine:
         t = tokenize_example(ex, tokenizer, masking)
-        if isinstance(t, str):
-            skipped.append(BadLine(ex.path, ex.line, t))
-        else:
-            out.append(t)
-    return out, skipped
+        return BadLine(ex.path, ex.line, t) if isinstance(t, str) else t
+
+    return partition_bad(map(tokenized, examples))
 
 
 def prepare(cfg: TrainConfig, tokenizer: Tokenizer) -> Prepared:
