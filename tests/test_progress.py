@@ -2,17 +2,10 @@ from __future__ import annotations
 
 import io
 
+from fake_clock import Clock
 from rich.console import Console
 
 from prtriage.progress import ProgressLine
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _log_console() -> tuple[Console, io.StringIO]:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fake_clock import Clock
 from fake_engine import FakeEngine
 
 from prtriage import triage
@@ -60,20 +61,10 @@ def test_the_engine_is_asked_for_every_category_then_one_reasoning() -> None:
     assert result.prompt_tokens == len(fitted.ids) and not result.body_cut
 
 
-class _Clock:
-    """A stand-in for time.perf_counter that moves only when a step says it took time."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class _TimedEngine(FakeEngine):
     """Scoring takes 2 s and the reasoning 1 s on `clock`; the engine reports its own load_s and prompt_s."""
 
-    def __init__(self, clock: _Clock) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__(SCORES)
         self.clock = clock
 
@@ -87,7 +78,7 @@ class _TimedEngine(FakeEngine):
 
 
 def test_timings_add_the_budget_and_the_engines_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = _Clock()
+    clock = Clock()
     real_budget = triage.budget
 
     def slow_budget(*args: Any) -> Budgeted:
