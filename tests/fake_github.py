@@ -4,9 +4,12 @@ It behaves like GitHub where prtriage depends on it: Link pagination honouring p
 unknown pull requests and labels, 406 too_large from the diff endpoint, 403 "Resource not
 accessible by integration" for a read-only token (fork pull requests), adding an unknown label
 creates it only with issues: write. Issue comments (list, create, edit, delete) and the issue's
-`labeled`/`unlabeled` events are kept too: what the token writes is done by a bot
-(`github-actions[bot]`), what a test seeds may be a person's. Every request is recorded for the
-tests to check.
+`labeled`/`unlabeled` events are kept too (ids and times ascending, as GitHub lists them): what
+the token writes is done by a bot (`github-actions[bot]`), what a test seeds with `label_by`,
+`unlabel_by` or `set_labels` may be a person's. As on GitHub, every label on an issue got there
+through an event: seed labels through those helpers, not by writing `issue_labels`. A pull
+request's files (`/pulls/N/files`) are listed with GitHub's fields. Every request is recorded for
+the tests to check.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ class Pull:
     head_sha: str
     head_repo: str = "o/r"
     diff: str | None = None  # None: the diff endpoint answers 406 too_large
-    files: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # GitHub's fields: filename, status, ...
+    draft: bool = False
+    author: dict[str, str] = field(default_factory=lambda: dict(PERSON))
 
 
 @dataclass
@@ -55,16 +60,38 @@ class FakeGitHub:
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → events, oldest first
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → comments
     next_comment_id: int = 1000
+    next_event_id: int = 5000
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
 
+    def record(self, number: int, event: str, name: str, actor: dict[str, str]) -> None:
+        """An issue event as GitHub lists it: id, actor, event, label, created_at (ascending)."""
+        self.next_event_id += 1
+        when = f"2026-01-01T00:{self.next_event_id // 60 % 60:02d}:{self.next_event_id % 60:02d}Z"
+        self.events.setdefault(number, []).append(
+            {"id": self.next_event_id, "event": event, "actor": actor, "created_at": when,
+             "label": {"name": name, "color": "ededed"}}
+        )  # fmt: skip
+
     def label_by(self, number: int, name: str, actor: dict[str, str]) -> None:
         """Put a label on as `actor` would (a person through the web page), with its event."""
-        self.issue_labels.setdefault(number, []).append(name)
-        self.events.setdefault(number, []).append(
-            {"event": "labeled", "actor": actor, "label": {"name": name}}
-        )
+        labels = self.issue_labels.setdefault(number, [])
+        if name not in labels:
+            labels.append(name)
+            self.record(number, "labeled", name, actor)
+
+    def unlabel_by(self, number: int, name: str, actor: dict[str, str]) -> None:
+        """Take a label off as `actor` would, with its event."""
+        self.issue_labels[number].remove(name)
+        self.record(number, "unlabeled", name, actor)
+
+    def set_labels(self, number: int, labels: dict[str, dict[str, str]]) -> None:
+        """The issue holds exactly `labels` (name → who put it on), each with its event, in order."""
+        self.issue_labels[number] = []
+        self.events[number] = []
+        for name, actor in labels.items():
+            self.label_by(number, name, actor)
 
     def add_comment(self, number: int, body: str, user: dict[str, str]) -> int:
         self.next_comment_id += 1
@@ -162,15 +189,13 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     for name in body["labels"]:
                         if name not in labels:
                             labels.append(name)
-                            event = {"event": "labeled", "actor": BOT, "label": {"name": name}}
-                            state.events.setdefault(number, []).append(event)
+                            state.record(number, "labeled", name, BOT)
                     return self._send(200, [{"name": n} for n in labels])
                 if method == "DELETE" and len(parts) == 4:
                     if parts[3] not in labels:
                         return self._send(404, {"message": "Label does not exist"})
                     labels.remove(parts[3])
-                    event = {"event": "unlabeled", "actor": BOT, "label": {"name": parts[3]}}
-                    state.events.setdefault(number, []).append(event)
+                    state.record(number, "unlabeled", parts[3], BOT)
                     return self._send(200, [{"name": n} for n in labels])
             if parts[:1] == ["pulls"] and method == "GET":
                 number = int(parts[1])
@@ -186,7 +211,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     return self._send(200, pull.diff.encode(), {"Content-Type": "text/plain"})
                 if len(parts) == 2:
                     head = {"sha": pull.head_sha, "repo": {"full_name": pull.head_repo}}
-                    return self._send(200, {"number": number, "head": head})
+                    return self._send(200, {"number": number, "head": head, "draft": pull.draft,
+                                            "user": pull.author, "state": "open"})  # fmt: skip
             return self._send(404, {"message": "Not Found"})
 
         def _comment(self, method: str, comment_id: int, body: Any) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from action_sim import read_outputs, run_step
 from conftest import git, write
-from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
+from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
@@ -221,9 +221,8 @@ def test_shallow_clone_asks_for_fetch_depth_0(pr_repo: tuple[Path, str, str], tm
 def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    state = FakeGitHub(
-        repo_labels={"prtriage:feature"}, issue_labels={7: ["needs review", "prtriage:feature"]}
-    )
+    state = FakeGitHub(repo_labels={"prtriage:feature"})
+    state.set_labels(7, {"needs review": PERSON, "prtriage:feature": BOT})  # prtriage's, from a run before
     with Server(state):
         yield state
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
+from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError
@@ -26,10 +26,10 @@ HEAD = "b" * 40
 def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")  # never through a proxy
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    state = FakeGitHub(
-        repo_labels={"prtriage:fix", "prtriage:feature", "bug", "fix"},
-        issue_labels={7: ["bug", "prtriage:feature", "fix", "prtriage:not-a-category"]},
-        pulls={7: Pull(HEAD)},
+    state = FakeGitHub(repo_labels={"prtriage:fix", "prtriage:feature", "bug", "fix"}, pulls={7: Pull(HEAD)})
+    # prtriage put its earlier label on; the others are people's.
+    state.set_labels(
+        7, {"bug": PERSON, "prtriage:feature": BOT, "fix": PERSON, "prtriage:not-a-category": PERSON}
     )
     with Server(state):
         yield state
@@ -57,7 +57,7 @@ def test_adds_the_label_and_removes_only_its_own_earlier_ones(gh: FakeGitHub) ->
 
 
 def test_already_labelled_makes_no_write(gh: FakeGitHub) -> None:
-    gh.issue_labels[7] = ["prtriage:fix"]
+    gh.set_labels(7, {"prtriage:fix": BOT})
     outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
     assert not outcome.added and outcome.removed == ()
     assert gh.writes() == []
@@ -65,7 +65,7 @@ def test_already_labelled_makes_no_write(gh: FakeGitHub) -> None:
 
 def test_labels_on_a_later_page_are_found(gh: FakeGitHub) -> None:
     humans = [f"human-{i}" for i in range(150)]
-    gh.issue_labels[7] = [*humans, "prtriage:docs"]  # on page 2 at 100 a page
+    gh.set_labels(7, {**dict.fromkeys(humans, PERSON), "prtriage:docs": BOT})  # on page 2 at 100 a page
     sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
     pages = [r.query for r in gh.requests if r.method == "GET" and r.path.endswith("/issues/7/labels")]
     assert pages == [{"per_page": "100"}, {"per_page": "100", "page": "2"}]
@@ -87,7 +87,7 @@ def test_a_missing_label_is_created_only_when_allowed(gh: FakeGitHub) -> None:
 
 def test_label_names_are_url_encoded(gh: FakeGitHub) -> None:
     gh.repo_labels |= {"kind/type: fix", "kind/type: feature"}
-    gh.issue_labels[7] = ["kind/type: feature"]
+    gh.set_labels(7, {"kind/type: feature": BOT})
     sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "kind/type: ", create=False)
     delete = next(r for r in gh.requests if r.method == "DELETE")
     assert delete.path == "/repos/o/r/issues/7/labels/kind%2Ftype%3A%20feature"
@@ -284,8 +284,7 @@ GITHUB_DEFAULTS = {"fix": "bug", "feature": "enhancement", "docs": "documentatio
 
 def test_a_human_applied_mapped_label_is_neither_added_twice_nor_removed(gh: FakeGitHub) -> None:
     gh.repo_labels |= {"enhancement", "documentation"}
-    gh.issue_labels[7] = []
-    gh.label_by(7, "bug", PERSON)  # a person labelled it before prtriage ran
+    gh.set_labels(7, {"bug": PERSON})  # a person labelled it before prtriage ran
     outcome = sync_label(
         client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
     )
@@ -301,7 +300,7 @@ def test_a_human_applied_mapped_label_is_neither_added_twice_nor_removed(gh: Fak
 
 def test_a_mapped_label_prtriage_added_comes_off_when_the_category_changes(gh: FakeGitHub) -> None:
     gh.repo_labels |= {"enhancement"}
-    gh.issue_labels[7] = ["fix"]  # a human label that merely looks like a category stays
+    gh.set_labels(7, {"fix": PERSON})  # a human label that merely looks like a category stays
     sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
     assert gh.issue_labels[7] == ["fix", "bug"]
     outcome = sync_label(
@@ -316,7 +315,7 @@ def test_a_mapped_label_prtriage_added_comes_off_when_the_category_changes(gh: F
 
 def test_a_token_that_cannot_read_events_leaves_mapped_labels_on(gh: FakeGitHub) -> None:
     gh.repo_labels.add("enhancement")
-    gh.issue_labels[7] = []
+    gh.set_labels(7, {})
     sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS)
     gh.can_read_events = False
     outcome = sync_label(
@@ -329,7 +328,7 @@ def test_a_token_that_cannot_read_events_leaves_mapped_labels_on(gh: FakeGitHub)
 
 
 def test_unmapped_categories_keep_the_prefix_and_old_prefixed_labels_come_off(gh: FakeGitHub) -> None:
-    gh.issue_labels[7] = ["prtriage:fix", "needs review"]  # from before the team added a map
+    gh.set_labels(7, {"prtriage:fix": BOT, "needs review": PERSON})  # from before the team added a map
     outcome = sync_label(
         client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
     )
@@ -352,7 +351,7 @@ def test_a_category_mapped_to_nothing_gets_no_label(gh: FakeGitHub) -> None:
 
 def test_many_categories_may_share_one_label(gh: FakeGitHub) -> None:
     shared = {"fix": "bug", "perf": "bug"}
-    gh.issue_labels[7] = []
+    gh.set_labels(7, {})
     sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=shared)
     writes = len(gh.writes())
     outcome = sync_label(client(gh), "o/r", 7, "perf", CATEGORIES, "prtriage:", False, label_map=shared)
@@ -370,8 +369,7 @@ def test_create_labels_creates_the_mapped_name(gh: FakeGitHub) -> None:
 
 
 def test_uncertain_with_a_map_takes_off_only_prtriages_mapped_labels(gh: FakeGitHub) -> None:
-    gh.issue_labels[7] = []
-    gh.label_by(7, "bug", PERSON)
+    gh.set_labels(7, {"bug": PERSON})
     sync_label(client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True, label_map=GITHUB_DEFAULTS)
     outcome = sync_label(
         client(gh), "o/r", 7, None, CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
@@ -381,7 +379,7 @@ def test_uncertain_with_a_map_takes_off_only_prtriages_mapped_labels(gh: FakeGit
 
 
 def test_label_from_honours_the_label_map_flag_and_config(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.issue_labels[7] = ["prtriage:feature"]
+    gh.set_labels(7, {"prtriage:feature": BOT})
     proc = _label_cli(gh, tmp_path, _result(), "--label-map", "fix=bug,feature=enhancement")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "added 'bug' to #7; removed 'prtriage:feature'" in proc.stderr
@@ -395,3 +393,50 @@ def test_label_from_honours_the_label_map_flag_and_config(gh: FakeGitHub, tmp_pa
     assert gh.issue_labels[7] == ["bug", "kind/bug"]
     bad = _label_cli(gh, tmp_path, _result(), "--label-map", "bugfix=bug")
     assert bad.returncode == 2 and "labels: unknown category 'bugfix'" in bad.stderr
+
+
+# --- people win: a label a person put on or took off is theirs ---------------------------------------
+
+
+def test_a_hand_added_uncertain_label_stays_on_a_confident_result(gh: FakeGitHub) -> None:
+    """Issue 18, case 5: prtriage never removes a label a person added, the uncertain one included."""
+    gh.repo_labels.add("needs-triage")
+    gh.label_by(7, "needs-triage", PERSON)  # a reviewer wants a human to look, whatever prtriage says
+    outcome = sync_label(
+        client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, uncertain_label="needs-triage"
+    )
+    assert "needs-triage" in gh.issue_labels[7] and "prtriage:fix" in gh.issue_labels[7]
+    assert outcome.kept == ("needs-triage",) and "needs-triage" not in outcome.removed
+
+
+def test_a_persons_prefixed_label_is_never_removed(gh: FakeGitHub) -> None:
+    gh.set_labels(7, {"prtriage:docs": PERSON})  # a person corrected the category by hand
+    outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", True)
+    assert gh.issue_labels[7] == ["prtriage:docs", "prtriage:fix"]
+    assert outcome.removed == () and outcome.kept == ("prtriage:docs",)
+    assert outcome.describe() == "added 'prtriage:fix' to #7; kept 'prtriage:docs' (a person added it)"
+
+
+def test_a_label_a_person_removed_is_not_put_back(gh: FakeGitHub) -> None:
+    gh.set_labels(7, {})
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False)
+    gh.unlabel_by(7, "prtriage:fix", PERSON)  # "this is not a fix"
+    outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False)  # the next push
+    assert gh.issue_labels[7] == [] and not outcome.added and outcome.left_off == ("prtriage:fix",)
+    assert (
+        outcome.describe() == "left 'prtriage:fix' off #7; not put back 'prtriage:fix' (a person removed it)"
+    )
+    gh.label_by(7, "prtriage:fix", PERSON)  # put back by a person: theirs, and stays
+    sync_label(client(gh), "o/r", 7, "docs", CATEGORIES, "prtriage:", True)
+    assert gh.issue_labels[7] == ["prtriage:fix", "prtriage:docs"]
+    # A label prtriage itself took off (the category changed) may come back later.
+    sync_label(client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True)
+    sync_label(client(gh), "o/r", 7, "docs", CATEGORIES, "prtriage:", True)
+    assert gh.issue_labels[7] == ["prtriage:fix", "prtriage:docs"]
+
+
+def test_without_the_events_no_label_is_removed(gh: FakeGitHub) -> None:
+    gh.can_read_events = False
+    outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False)
+    assert gh.issue_labels[7] == ["bug", "prtriage:feature", "fix", "prtriage:not-a-category", "prtriage:fix"]
+    assert outcome.kept == ("prtriage:feature",) and outcome.events_unread and outcome.added
