@@ -14,6 +14,7 @@ from typing import Any
 
 from prtriage.categories import Category
 from prtriage.errors import ConfigError
+from prtriage.globs import GlobError, compile_glob
 
 MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
 LabelMap = tuple[tuple[str, str], ...]  # (category, label name) pairs, "" for no label
@@ -24,7 +25,25 @@ def parse_label_map(key: str, value: Any, source: str) -> LabelMap:
     return parse_pairs(key, value, source, _check_name)
 
 
-def parse_pairs(key: str, value: Any, source: str, check: Callable[[str, str, Any, str], None]) -> LabelMap:
+def parse_path_labels(key: str, value: Any, source: str) -> LabelMap:
+    """(glob, label) pairs, `"docs/**" = "documentation"`: the glob as actions/labeler reads it,
+    the label checked as a label map's is."""
+    return parse_pairs(key, value, source, _check_path_rule, what="glob")
+
+
+def _check_path_rule(key: str, glob: str, name: Any, source: str) -> None:
+    try:
+        compile_glob(glob)
+    except GlobError as e:
+        raise ConfigError(f"{source}: '{key}': glob {glob!r} has {e}") from None
+    if not name:
+        raise ConfigError(f"{source}: '{key}': glob {glob!r} needs a label")
+    _check_name(key, glob, name, source)
+
+
+def parse_pairs(
+    key: str, value: Any, source: str, check: Callable[[str, str, Any, str], None], what: str = "category"
+) -> LabelMap:
     """(category, text) pairs from a TOML table or `category=text,...`, in the order given."""
     if isinstance(value, str):
         pairs: list[tuple[Any, Any]] = []
@@ -34,20 +53,23 @@ def parse_pairs(key: str, value: Any, source: str, check: Callable[[str, str, An
             category, sep, name = item.partition("=")
             if not sep:
                 raise ConfigError(
-                    f"{source}: '{key}' item {item!r} is not CATEGORY=LABEL",
-                    hint="e.g. fix=bug,feature=enhancement (LABEL empty for no label)",
-                )
+                    f"{source}: '{key}' item {item!r} is not {what.upper()}=LABEL",
+                    hint="e.g. fix=bug,feature=enhancement (LABEL empty for no label)"
+                    if what == "category" else 'e.g. docs/**=documentation',
+                )  # fmt: skip
             pairs.append((category.strip(), name.strip()))
     elif isinstance(value, dict):
         pairs = list(value.items())
     else:
-        raise ConfigError(f"{source}: '{key}' must be a table of category = \"label\"")
+        raise ConfigError(f"{source}: '{key}' must be a table of {what} = \"label\"")
     seen: set[str] = set()
     for category, name in pairs:
         if not isinstance(category, str) or not category.strip():
-            raise ConfigError(f"{source}: '{key}' has an empty category name")
+            raise ConfigError(
+                f"{source}: '{key}' has an empty {what}" + (" name" if what == "category" else "")
+            )
         if category in seen:
-            raise ConfigError(f"{source}: '{key}' maps category {category!r} twice")
+            raise ConfigError(f"{source}: '{key}' maps {what} {category!r} twice")
         seen.add(category)
         check(key, category, name, source)
     return tuple((c, n) for c, n in pairs)

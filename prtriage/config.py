@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -10,13 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from prtriage.categories import DEFAULT_CATEGORIES, Category, check_known, make_categories
-from prtriage.category_map import LabelMap, check_label_map, parse_label_map, parse_pairs
+from prtriage.category_map import LabelMap, check_label_map, parse_label_map, parse_pairs, parse_path_labels
 from prtriage.errors import ConfigError
 
 # The bundled adapter was trained on 512-token examples; on held-out repositories it scored as
 # well at 512 as at 2048 and 2.4x faster (docs/model.md), so the default follows it.
 DEFAULT_CONTEXT_SIZE = 512
 DEFAULT_REASONING_TOKENS = 48
+# The words a model or adapter setting may hold instead of a file, read the same way from flags,
+# the environment and config files (never as file names next to the config file).
+DEFAULT_REFERENCE = "default"  # model: the embedded model; adapter: the bundled one on it
+NO_ADAPTER = "none"
+DECLARED = ("trust", "check", "ignore")  # what a Conventional Commits type in the title decides
+# Lower bounds of size/S, size/M, size/L and size/XL in changed lines (kubernetes' sizes).
+DEFAULT_SIZE_THRESHOLDS = (10, 30, 100, 500)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,14 @@ class Settings:
     lexical: str | None = None  # the fused scorer's lexical model (.npz); None: the shipped one
     labels: LabelMap = ()  # category → label name ("" for none); unmapped: prefix + category
     notes: LabelMap = ()  # category → release-notes heading, in order ("" hides the category)
+    # A title's Conventional Commits type: trust it, check the model against it, or ignore it.
+    # None: the command's own default (notes trust it; classify, the Action and hooks ignore it).
+    declared: str | None = None
+    skip_drafts: bool = True  # --github and label: a draft pull request is not triaged
+    skip_authors: tuple[str, ...] = ("*[bot]",)  # nor one opened by these logins (globs)
+    size_labels: bool = False  # with --label: size/XS ... size/XL from the changed lines
+    size_thresholds: tuple[int, ...] = DEFAULT_SIZE_THRESHOLDS
+    path_labels: LabelMap = ()  # (glob, label): the label when a changed file matches
     config_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -49,6 +65,42 @@ def _as_str(key: str, value: Any, source: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{source}: '{key}' must be a non-empty string")
     return value
+
+
+def _as_model(key: str, value: Any, source: str) -> str | None:
+    """`default` is the embedded model (None), anything else a path or hf:// reference."""
+    value = _as_str(key, value, source)
+    return None if value == DEFAULT_REFERENCE else value
+
+
+def _as_adapter(key: str, value: Any, source: str) -> str | None:
+    """`default` is the bundled adapter (None), `none` no adapter, else a path or hf:// reference."""
+    value = _as_str(key, value, source)
+    return None if value == DEFAULT_REFERENCE else value
+
+
+def _as_bool(key: str, value: Any, source: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: '{key}' must be true or false, not {value!r}")
+    return value
+
+
+def _as_thresholds(key: str, value: Any, source: str) -> tuple[int, ...]:
+    """Four ascending line counts: where size/S, size/M, size/L and size/XL begin."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    try:
+        numbers = tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    except (TypeError, ValueError):
+        numbers = ()
+    if len(numbers) != 4 or numbers[0] < 1 or any(a >= b for a, b in zip(numbers, numbers[1:])):
+        raise ConfigError(
+            f"{source}: '{key}' must be four ascending line counts (where S, M, L and XL begin), "
+            f"not {value!r}", hint="e.g. size-thresholds = [10, 30, 100, 500]",
+        )  # fmt: skip
+    return numbers
 
 
 def _as_number(
@@ -98,6 +150,11 @@ def _as_str_list(key: str, value: Any, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _as_authors(key: str, value: Any, source: str) -> tuple[str, ...]:
+    """Login globs; `none` (what an Action input or variable can say) for no one."""
+    return () if value == "none" else _as_str_list(key, value, source)
+
+
 def _as_headings(key: str, value: Any, source: str) -> LabelMap:
     """`notes`: category → heading, as a table or `fix=Bug fixes,...`; the order is the notes' order."""
     return parse_pairs(key, value, source, _check_heading)
@@ -112,8 +169,8 @@ def _check_heading(key: str, category: str, heading: Any, source: str) -> None:
 # a snake_case spelling is an error (with the right spelling as the hint), never a silent alias.
 # Environment variables are PRTRIAGE_ + the key upper-cased with `_` for `-` (see _from_env).
 _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
-    "model": ("model", _as_str),
-    "adapter": ("adapter", _as_str),
+    "model": ("model", _as_model),
+    "adapter": ("adapter", _as_adapter),
     "base": ("base", _as_str),
     "exclude": ("exclude", _as_str_list),
     "context-size": ("context_size", _as_int(256, 131072)),
@@ -127,9 +184,17 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "lexical": ("lexical", _as_str),
     "labels": ("labels", parse_label_map),
     "notes": ("notes", _as_headings),
+    "declared": ("declared", _as_choice(*DECLARED)),
+    "skip-drafts": ("skip_drafts", _as_bool),
+    "skip-authors": ("skip_authors", _as_authors),
+    "size-labels": ("size_labels", _as_bool),
+    "size-thresholds": ("size_thresholds", _as_thresholds),
+    "path-labels": ("path_labels", parse_path_labels),
 }
 _PATH_KEYS = ("model", "adapter", "lexical")
 KNOWN_KEYS = ("categories", *_KEYS)
+# PRTRIAGE_* variables that are not settings, so that a misspelt one can be told apart.
+OTHER_VARIABLES = ("PRTRIAGE_CONFIG", "PRTRIAGE_DEBUG", "PRTRIAGE_CACHE_DIR", "PRTRIAGE_WHEELHOUSE")
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -168,7 +233,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key, value in table.items():
         if key not in KNOWN_KEYS:
             raise ConfigError(f"{path}: unknown key {key!r}", hint=_key_hint(key))
-        if key in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value):
+        reserved = value in (DEFAULT_REFERENCE, NO_ADAPTER) and key in ("model", "adapter")
+        if key in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value) and not reserved:
             value = str((path.parent / value).resolve())
         values[key] = value
     return values
@@ -185,13 +251,35 @@ def _is_relative_path(value: str) -> bool:
     return "://" not in value and not Path(value).is_absolute()
 
 
+def _env_name(key: str) -> str:
+    return "PRTRIAGE_" + key.upper().replace("-", "_")
+
+
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in KNOWN_KEYS:
-        name = "PRTRIAGE_" + key.upper().replace("-", "_")
+        name = _env_name(key)
         if env.get(name):
             values[key] = env[name]
     return values
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One warning per PRTRIAGE_* variable prtriage does not read, naming the closest known one.
+
+    An unknown config key is an error; a variable may be meant for another version or tool, so it
+    is a warning, but never silent.
+    """
+    known = [*(_env_name(k) for k in KNOWN_KEYS), *OTHER_VARIABLES]
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith("PRTRIAGE_") or name in known:
+            continue
+        suffixes = [k.removeprefix("PRTRIAGE_") for k in known]  # the shared prefix would match all
+        close = difflib.get_close_matches(name.removeprefix("PRTRIAGE_"), suffixes, n=1, cutoff=0.6)
+        hint = f"did you mean PRTRIAGE_{close[0]}?" if close else "see README: Configuration"
+        warnings.append(f"warning: {name} is not a prtriage variable and is ignored ({hint})")
+    return warnings
 
 
 def resolve_settings(

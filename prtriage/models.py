@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prtriage.atomic import atomic_path
+from prtriage.config import DEFAULT_REFERENCE, NO_ADAPTER
 from prtriage.errors import ModelError
 from prtriage.native import capture_native_output
 
@@ -171,7 +172,9 @@ def quantize(src: Path, dst: Path, qtype: str, allow_requantize: bool = False) -
 
 def resolve_model(model: str | None, adapter: str | None) -> ModelFiles:
     """Local files for a model reference and an optional adapter reference."""
-    if model is None or model == "default":
+    if adapter == DEFAULT_REFERENCE:
+        adapter = None
+    if model is None or model == DEFAULT_REFERENCE:
         path = fast_copy_of_embedded(embedded_model_path())
         if adapter is None and DEFAULT_ADAPTER.is_file():
             adapter = str(DEFAULT_ADAPTER)
@@ -182,7 +185,7 @@ def resolve_model(model: str | None, adapter: str | None) -> ModelFiles:
         path, name = Path(model).expanduser(), model
     check_gguf(path)
     adapter_path = None
-    if adapter is not None and adapter != "none":
+    if adapter is not None and adapter != NO_ADAPTER:
         adapter_path = download_hf(adapter) if adapter.startswith("hf://") else Path(adapter).expanduser()
         check_gguf(adapter_path, "adapter")
     return ModelFiles(name=name, path=path, adapter=adapter_path)

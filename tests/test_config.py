@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from prtriage.config import Settings, resolve_settings
+from prtriage.config import Settings, resolve_settings, unknown_variables
 from prtriage.errors import ConfigError
 
 
@@ -164,3 +165,59 @@ def test_notes_headings_keep_their_order(tmp_path: Path) -> None:
     (tmp_path / ".prtriage.toml").write_text('[notes]\nfix = "Bug fixes"\nfeature = "New"\nchore = ""\n')
     settings = resolve_settings({}, env={}, cwd=tmp_path)
     assert settings.notes == (("fix", "Bug fixes"), ("feature", "New"), ("chore", ""))
+
+
+def test_default_model_and_no_adapter_are_words_not_file_names(tmp_path: Path) -> None:
+    (tmp_path / ".prtriage.toml").write_text('model = "default"\nadapter = "none"\n')
+    s = resolve_settings({}, env={}, cwd=tmp_path)
+    assert (s.model, s.adapter) == (None, "none")  # as --model default --adapter none say
+    assert resolve_settings({"model": "default", "adapter": "none"}, env={}, cwd=tmp_path / "..") == Settings(
+        adapter="none", config_file=None
+    )
+    (tmp_path / ".prtriage.toml").write_text('model = "m.gguf"\nadapter = "default"\n')
+    s = resolve_settings({}, env={"PRTRIAGE_MODEL": "default"}, cwd=tmp_path)
+    assert (s.model, s.adapter) == (None, None)  # the variable restores the embedded model
+    assert resolve_settings({}, env={}, cwd=tmp_path).model == str(tmp_path / "m.gguf")
+
+
+def test_misspelt_variables_are_named_with_the_closest_known_one() -> None:
+    env = {"PRTRIAGE_FAILON": "chore", "PRTRIAGE_MODLE": "x.gguf", "PRTRIAGE_CACHE_DIR": "/c",
+           "PRTRIAGE_DEBUG": "1", "PRTRIAGE_FAIL_ON": "deps", "PRTRIAGE_ZZZ": "1", "OTHER": "x"}  # fmt: skip
+    assert unknown_variables(env) == [
+        "warning: PRTRIAGE_FAILON is not a prtriage variable and is ignored (did you mean PRTRIAGE_FAIL_ON?)",
+        "warning: PRTRIAGE_MODLE is not a prtriage variable and is ignored (did you mean PRTRIAGE_MODEL?)",
+        "warning: PRTRIAGE_ZZZ is not a prtriage variable and is ignored (see README: Configuration)",
+    ]
+
+
+def test_label_rule_settings(tmp_path: Path) -> None:
+    (tmp_path / ".prtriage.toml").write_text(
+        "size-labels = true\nsize-thresholds = [5, 50, 200, 1000]\nskip-drafts = false\nskip-authors = []\n"
+        'declared = "check"\n[path-labels]\n"docs/**" = "documentation"\n"**/*.{ts,tsx}" = "typescript"\n'
+    )
+    s = resolve_settings({}, env={"PRTRIAGE_SKIP_DRAFTS": "true"}, cwd=tmp_path)
+    assert (s.size_labels, s.size_thresholds, s.skip_drafts, s.skip_authors, s.declared) == (
+        True, (5, 50, 200, 1000), True, (), "check",
+    )  # fmt: skip
+    assert s.path_labels == (("docs/**", "documentation"), ("**/*.{ts,tsx}", "typescript"))
+    assert resolve_settings({}, env={"PRTRIAGE_SKIP_AUTHORS": "none"}, cwd=tmp_path / "..").skip_authors == ()
+    env = {"PRTRIAGE_PATH_LABELS": "docs/**=documentation"}
+    assert resolve_settings({}, env=env, cwd=tmp_path).path_labels == (("docs/**", "documentation"),)
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("size-thresholds = [10, 5, 100, 500]", "'size-thresholds' must be four ascending line counts"),
+        ('size-labels = "maybe"', "'size-labels' must be true or false"),
+        ('declared = "always"', "'declared' must be one of trust, check, ignore"),
+        ('[path-labels]\n"!docs/**" = "documentation"', "glob '!docs/**' has a negated pattern"),
+        ('[path-labels]\n"docs/[ab" = "documentation"', "glob 'docs/[ab' has an unclosed '['"),
+        ('[path-labels]\n"docs/**" = "a,b"', "label 'a,b' of 'docs/**' holds a comma"),
+        ('[path-labels]\n"docs/**" = ""', "glob 'docs/**' needs a label"),
+    ],
+)
+def test_bad_label_rules_name_the_problem(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / ".prtriage.toml").write_text(toml + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve_settings({}, env={}, cwd=tmp_path)
