@@ -21,12 +21,23 @@ from prtriage.commands import label as label_command
 from prtriage.commands import modes
 from prtriage.commands import notes as notes_command
 from prtriage.commands.common import stderr
-from prtriage.config import DEFAULT_CONTEXT_SIZE
+from prtriage.config import DEFAULT_CONTEXT_SIZE, unknown_variables
 from prtriage.report import FORMATS
+
+
+class _PipeClosed(Exception):
+    """stdout's reader went away. Not an OSError, so click's own broken-pipe handling (exit 1,
+    which is fail-on's code here) never sees it and `main` decides."""
 
 
 class _LazyGroup(click.Group):
     """Subcommands whose modules load only when used: `train` needs torch, `classify` does not."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as e:
+            raise _PipeClosed() from e
 
     lazy = {
         "train": "prtriage.train.cli:train",
@@ -331,14 +342,29 @@ def _report_error(message: str, hint: str | None) -> None:
         err.print(Text(f"hint: {hint}"))
 
 
+def _pipe_closed() -> None:
+    """The reader of stdout went away (`prtriage classify | head -1`): exit quietly, with the
+    status a shell gives a program its closed pipe ended (128 + SIGPIPE)."""
+    try:  # what is still buffered can go nowhere: point stdout at /dev/null so exit stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(errors.EXIT_PIPE_CLOSED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place exit codes are made.
 
     A command returns its code (fail-on: 1); every exception becomes a one-line cause, a hint and
     its code.
     """
+    for warning in unknown_variables(os.environ):
+        stderr().print(f"prtriage: {warning}", markup=False)
     try:
         code = cli.main(args=argv, prog_name="prtriage", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here at the latest, not at interpreter exit
+    except (_PipeClosed, BrokenPipeError):
+        _pipe_closed()
     except errors.PrtriageError as e:
         _report_error(e.message, e.hint)
         sys.exit(e.exit_code)
@@ -351,9 +377,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         stderr().print("prtriage: interrupted")
         sys.exit(errors.EXIT_INTERRUPTED)
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): nothing left to say
-        sys.exit(errors.EXIT_OK)
     except Exception as e:  # a bug: still no traceback unless asked for
         if os.environ.get("PRTRIAGE_DEBUG"):
             traceback.print_exc()

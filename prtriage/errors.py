@@ -7,6 +7,7 @@ EXIT_FAIL_ON = 1
 EXIT_USAGE = 2
 EXIT_CANNOT_TRIAGE = 3
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell reports it
 
 
 class PrtriageError(Exception):

@@ -260,3 +260,39 @@ def test_fused_scorer_needs_a_lexical_model_for_the_categories(
     assert lines[0].startswith("prtriage: error: cannot read the lexical model") and len(lines) <= 2, lines
     (fix_branch / ".prtriage.toml").write_text('scorer = "best"\n')
     _one_line_error(run(fix_branch, "classify"), 2, "'scorer' must be one of llm, fused")
+
+
+def _closed_pipe_run(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`prtriage ARGS | head -0`, with the fake engine: stdout's reader is gone before anything is written."""
+    tests = Path(__file__).parent
+    code = (
+        f"import sys; sys.path.insert(0, {str(tests)!r})\n"
+        "from fake_engine import FakeEngine, use_fake_engine\n"
+        "import pytest\n"
+        "use_fake_engine(pytest.MonkeyPatch(), FakeEngine.answering('fix', 0.9))\n"
+        "from prtriage.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    read, write = os.pipe()
+    os.close(read)  # the reader went away
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, stdout=write, stderr=subprocess.PIPE,
+                              timeout=120)  # fmt: skip
+    finally:
+        os.close(write)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, b"", proc.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_a_closed_pipe_exits_quietly_with_its_own_status(fix_branch: Path, fmt: str) -> None:
+    proc = _closed_pipe_run(fix_branch, "classify", "--format", fmt, "--fail-on", "fix")
+    assert proc.returncode == 141, proc.stderr  # not 1, which means "category in fail-on"
+    assert proc.stderr == b""
+
+
+def test_misspelt_variables_warn_on_stderr(tmp_path: Path) -> None:
+    proc = run(tmp_path, "notes", "v1..v2", env={"PRTRIAGE_FAILON": "chore"})
+    assert proc.stderr.splitlines()[0] == (
+        "prtriage: warning: PRTRIAGE_FAILON is not a prtriage variable and is ignored "
+        "(did you mean PRTRIAGE_FAIL_ON?)"
+    )

@@ -39,6 +39,18 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+class _Stdout(Console):
+    def on_broken_pipe(self) -> None:
+        """rich would exit 1 (fail-on's code): leave a closed pipe to cli.main, as click.echo does."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def stdout() -> Console:
+    """The console results are printed on (text format)."""
+    return _Stdout(highlight=False)
+
+
 def open_engine(settings: Settings, err: Console) -> LlamaEngine:
     """The model, with a one-line warning when the settings make its results doubtful."""
     from prtriage import triage  # looked up on the module: tests swap triage.open_engine for a fake
@@ -63,7 +75,7 @@ def classify_and_print(change: Change, settings: Settings, fmt: str, err: Consol
     elif fmt == "markdown":
         click.echo(to_markdown(result), nl=False)
     else:
-        print_text(result, Console(highlight=False))
+        print_text(result, stdout())
     return result
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from prtriage import errors
-from prtriage.commands.common import ModelFlags, open_engine, stderr
+from prtriage.commands.common import ModelFlags, open_engine, stderr, stdout
 from prtriage.config import Settings, resolve_settings
 
 
@@ -68,7 +68,7 @@ def run(options: EvalOptions) -> int:
     if o.attack:
         report["attack"] = metrics.attack_report(preds, attacked)
         report["attack_phrasings"] = o.phrasings
-    out = Console(highlight=False)
+    out = stdout()
     printed.print_report(report, out)
     if o.show_reasoning:
         printed.print_reasonings(predict.sample_reasonings(preds, o.show_reasoning, o.seed), out)
