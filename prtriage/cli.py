@@ -133,7 +133,9 @@ def _label_options(condition: str) -> _Decorator:
     "--base", help="Diff against the merge base with this ref (default: origin/HEAD, main or master)."
 )
 @click.option("--staged", is_flag=True, help="Classify the staged changes instead of the branch.")
-@click.option("--range", "range_", metavar="A..B", help="Classify an explicit range (A..B or A...B).")
+@click.option("--range", "range_", metavar="A..B",
+              help="Classify the commits of B not in A, as git log A..B lists them: B against its merge "
+              "base with A (A...B means the same).")  # fmt: skip
 @click.option("--title", help="Pull request title (default: from the branch's commits).")
 @click.option("--body", help="Pull request description (default: from the branch's commits).")
 @click.option("--body-file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
@@ -203,6 +205,9 @@ def label(**flags: Any) -> int:
               help="Run as if started in this folder.")  # fmt: skip
 def notes(**flags: Any) -> int:
     """Release notes for A..B: every merged pull request (or commit) classified, grouped by category.
+
+    A..B is what git log A..B lists: the changes of B not in A (A...B means the same; A alone is
+    A..HEAD).
 
     One entry per first-parent commit: merge commits and squash commits keep their (#123). A
     Conventional Commits type is shown only where it disagrees with the model.

@@ -130,6 +130,13 @@ def merge_base(repo: Path, base: str, head: str = "HEAD") -> str:
     raise GitError(f"no merge base between {base} and {head}: they share no history")
 
 
+def split_range(spec: str) -> tuple[str, str]:
+    """`A..B` or `A...B` as (A, B); an empty side is HEAD, as git reads it."""
+    sep = "..." if "..." in spec else ".."
+    start, _, end = spec.partition(sep)
+    return start or "HEAD", end or "HEAD"
+
+
 def resolve_range(repo: Path, spec: DiffSpec) -> tuple[str, str] | None:
     """(from, to) commits for the spec, or None for staged changes (index against HEAD)."""
     if spec.staged:
@@ -137,13 +144,13 @@ def resolve_range(repo: Path, spec: DiffSpec) -> tuple[str, str] | None:
     if not has_commits(repo):
         raise GitError("the repository has no commits yet", hint="commit first, or use --staged")
     if spec.range:
-        sep = "..." if "..." in spec.range else ".."
-        start, _, end = spec.range.partition(sep)
-        start, end = start or "HEAD", end or "HEAD"
+        start, end = split_range(spec.range)
         for ref in (start, end):
             if not ref_exists(repo, ref):
                 raise GitError(f"unknown ref in --range: {ref}", hint="check the name, or fetch it")
-        return (merge_base(repo, start, end) if sep == "..." else start), end
+        # A..B is what `git log A..B` lists, the commits of B not in A: their change is B against
+        # the merge base. Diffing A's tree would add A's later commits, reversed. A...B is the same.
+        return merge_base(repo, start, end), end
     base = spec.base or default_base(repo)
     return merge_base(repo, base), "HEAD"
 

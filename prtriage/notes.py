@@ -78,10 +78,9 @@ class Skipped:
 
 
 def parse_range(spec: str) -> tuple[str, str]:
-    """`A..B` (or `A..` or `A`, up to HEAD) as its two refs."""
-    if "..." in spec:
-        raise UsageError(f"range {spec!r}: use A..B (two dots): the changes in B that are not in A")
-    start, _, end = spec.partition("..")
+    """`A..B` (or `A..` or `A`, up to HEAD) as its two refs: the changes of B not in A, as
+    `git log A..B` lists them. `A...B` means the same here (and in `classify --range`)."""
+    start, _, end = spec.partition("..." if "..." in spec else "..")
     if not start or start.startswith("-") or end.startswith("-"):
         raise UsageError(f"range {spec!r} is not A..B", hint="e.g. prtriage notes v0.1.0..HEAD")
     return start, end or "HEAD"

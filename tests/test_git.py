@@ -116,3 +116,16 @@ def test_user_diff_config_does_not_change_the_diff(fix_branch: Path) -> None:
     change = change_from_git(fix_branch, gitmod.DiffSpec(), ())
     assert [f.path for f in change.files] == ["src/app.py"]
     assert change.files[0].additions == 2
+
+
+def test_a_range_from_a_branch_behind_main_is_the_branchs_own_change(fix_branch: Path) -> None:
+    """`--range main..HEAD` means what `git log main..HEAD` lists: main's later commits stay out."""
+    git(fix_branch, "checkout", "-q", "main")
+    write(fix_branch, "docs/later.md", "# main moved on\n")
+    git(fix_branch, "add", ".")
+    git(fix_branch, "commit", "-q", "-m", "A later commit on main")
+    git(fix_branch, "checkout", "-q", "feature")
+    for spec in ("main..HEAD", "main...HEAD", "main.."):
+        ranged = change_from_git(fix_branch, gitmod.DiffSpec(range=spec), ())
+        assert [f.path for f in ranged.files] == ["src/app.py"], spec
+        assert ranged.title == "Raise a clear error on division by zero"

@@ -44,10 +44,11 @@ def test_what_each_kind_of_landed_commit_says() -> None:
     assert (bare.title, bare.number) == ("me/branch-name", 14)
 
 
-def test_ranges_are_two_dot() -> None:
+def test_ranges_read_as_git_log_reads_them() -> None:
     assert parse_range("v0.1.0..HEAD") == ("v0.1.0", "HEAD")
     assert parse_range("v0.1.0..") == parse_range("v0.1.0") == ("v0.1.0", "HEAD")
-    for bad in ("v1...v2", "..HEAD", "--all..HEAD"):
+    assert parse_range("v1...v2") == parse_range("v1..v2") == ("v1", "v2")  # as classify --range reads them
+    for bad in ("..HEAD", "...HEAD", "--all..HEAD"):
         with pytest.raises(UsageError):
             parse_range(bad)
 
@@ -85,13 +86,13 @@ def test_landed_changes_follow_the_first_parent(tmp_path: Path) -> None:
         ("add a multiply function", 13),
         ("explain how to install and use calc", None),
     ]
+    assert landed_changes(root, "v0.1.0...HEAD") == found  # as `classify --range` reads it
 
 
 def test_bad_ref_and_empty_range_fail_before_the_model(tmp_path: Path) -> None:
     root = history(tmp_path)
     _one_line_error(run(root, "notes", "v9.9.9..HEAD"), 3, "unknown ref 'v9.9.9' in v9.9.9..HEAD")
     _one_line_error(run(root, "notes", "HEAD..v0.1.0"), 3, "no changes in HEAD..v0.1.0")
-    _one_line_error(run(root, "notes", "v0.1.0...HEAD"), 2, "use A..B (two dots)")
     _one_line_error(run(tmp_path, "notes", "HEAD~1..HEAD"), 3, "not a git repository")
 
 
