@@ -6,6 +6,9 @@ import ctypes
 import hashlib
 import importlib.util
 import os
+import socket
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +74,9 @@ def _hub_default_model() -> Path:
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         raise ModelError("the default model is not installed, and HF_HUB_OFFLINE forbids downloading it",
                          hint=_OFFLINE_HINT)  # fmt: skip
+    unreachable = hub_unreachable()
+    if unreachable:  # huggingface_hub would retry for about 24 s before failing the same way
+        raise ModelError(f"the default model is not installed, and {unreachable}", hint=_OFFLINE_HINT)
     from rich.console import Console
 
     Console(stderr=True, highlight=False).print(
@@ -87,6 +93,23 @@ def _hub_default_model() -> Path:
         raise ModelError(f"the downloaded default model {path} is not the expected file (sha256 differs)",
                          hint="delete it and retry; " + _OFFLINE_HINT)  # fmt: skip
     return path
+
+
+def hub_unreachable(timeout_s: float = 3.0) -> str | None:
+    """Why the Hugging Face hub (HF_ENDPOINT, or the proxy in front of it) cannot be reached, or
+    None when a TCP connection opens: one quick look instead of the download's retries."""
+    endpoint = urllib.parse.urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(endpoint.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        parsed = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        host, port = parsed.hostname or host, parsed.port or 80
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as e:
+        return f"{host}:{port} cannot be reached ({e.strerror or type(e).__name__})"
+    return None
 
 
 def _sha256(path: Path) -> str:

