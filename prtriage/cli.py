@@ -3,6 +3,7 @@ prtriage/commands/; `main` turns returned codes and exceptions into the exit cod
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -350,10 +351,9 @@ def _report_error(message: str, hint: str | None) -> None:
 def _pipe_closed() -> None:
     """The reader of stdout went away (`prtriage classify | head -1`): exit quietly, with the
     status a shell gives a program its closed pipe ended (128 + SIGPIPE)."""
-    try:  # what is still buffered can go nowhere: point stdout at /dev/null so exit stays quiet
+    # What is still buffered can go nowhere: stdout points at /dev/null so the exit stays quiet.
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
     sys.exit(errors.EXIT_PIPE_CLOSED)
 
 
