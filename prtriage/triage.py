@@ -111,4 +111,6 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         timings=timings,
         min_confidence=settings.min_confidence,
         scorer=settings.scorer,
+        model_sha256=engine.files.sha256,
+        adapter_sha256=engine.files.adapter_sha256,
     )

@@ -9,6 +9,7 @@ tests/test_engine.py.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ import pytest
 from prtriage.errors import ModelError
 from prtriage.models import ModelFiles
 from prtriage.prompt import category_segment
+
+
+def fake_sha256(name: str) -> str:
+    """The identity a fake model file reports (the sha256 of its name)."""
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class WordTokenizer:
@@ -67,7 +73,8 @@ class FakeEngine(WordTokenizer):
     ) -> None:  # fmt: skip
         super().__init__()
         self.scores, self.answer, self.fail_on, self.rest, self.name = scores, answer, fail_on, rest, name
-        self.files = ModelFiles(name, Path(name), Path(adapter) if adapter else None)
+        self.files = ModelFiles(name, Path(name), Path(adapter) if adapter else None, fake_sha256(name),
+                                fake_sha256(adapter) if adapter else None)  # fmt: skip
         self.calls: list[Call] = []  # every score and reasoning request, in order
         self.opened = 0  # times a command loaded "the model" (use_fake_engine)
 

