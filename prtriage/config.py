@@ -194,7 +194,10 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
 _PATH_KEYS = ("model", "adapter", "lexical")
 KNOWN_KEYS = ("categories", *_KEYS)
 # PRTRIAGE_* variables that are not settings, so that a misspelt one can be told apart.
-OTHER_VARIABLES = ("PRTRIAGE_CONFIG", "PRTRIAGE_DEBUG", "PRTRIAGE_CACHE_DIR", "PRTRIAGE_WHEELHOUSE")
+OTHER_VARIABLES = (
+    "PRTRIAGE_CONFIG", "PRTRIAGE_DEBUG", "PRTRIAGE_CACHE_DIR",
+    "PRTRIAGE_WHEELHOUSE", "PRTRIAGE_TORCH_INDEX",  # scripts/llama_wheel.sh, scripts/test.sh
+)  # fmt: skip
 
 
 def find_config_file(start: Path) -> Path | None:

@@ -8,8 +8,11 @@ PY="${PYTHON_BIN:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 export PYTHON=.venv/bin/python
 $PYTHON -m pip install -q --upgrade pip >/dev/null
-# CPU torch first: a bare torch requirement would pull a multi-GB CUDA build.
-$PYTHON -m pip install -q torch==2.13.0
+# torch first, for the train extra. From the default index a bare torch==2.13.0 is the CUDA build
+# on Linux x86_64 (gigabytes) unless pip's configuration serves the CPU one: opt in to PyTorch's CPU
+# index with PRTRIAGE_TORCH_INDEX=https://download.pytorch.org/whl/cpu (README: Tests). Unset, only
+# the default index is used, so this works wherever pip does.
+$PYTHON -m pip install -q torch==2.13.0 ${PRTRIAGE_TORCH_INDEX:+--index-url "$PRTRIAGE_TORCH_INDEX"}
 # llama-cpp-python compiles from source (~10 min on 2 cores): build once, reuse the wheel.
 bash scripts/llama_wheel.sh
 $PYTHON -m pip install -q -e '.[train,dev]'
