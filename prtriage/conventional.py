@@ -29,6 +29,9 @@ DEPS_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 
+# A breaking change's footer (Conventional Commits 1.0: the token, then its description).
+BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:[ \t]*(?P<note>.*)$", re.MULTILINE)
+
 DEFAULT_TYPE_MAP: dict[str, str] = {
     "feat": "feature", "feature": "feature", "fix": "fix", "bugfix": "fix", "hotfix": "fix",
     "docs": "docs", "doc": "docs", "refactor": "refactor", "style": "refactor", "perf": "perf",
@@ -87,3 +90,33 @@ def category_for(subject: Subject, type_map: Mapping[str, str]) -> str | None:
     if category in ("chore", "build", "fix") and DEPS_SUBJECT.search(subject.description):
         return "deps"
     return category
+
+
+def breaking_note(body: str) -> str | None:
+    """The description of a `BREAKING CHANGE:` footer ("" when it has none); None without one."""
+    m = BREAKING_FOOTER.search(body)
+    return m["note"].strip() if m else None
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a title (and its body's footer) declares: the author's own answer."""
+
+    type: str
+    scope: str | None
+    category: str | None  # None: the type maps to no category (the default map's)
+    breaking: bool  # `type!:` or a BREAKING CHANGE footer
+
+    @property
+    def said(self) -> str:
+        return f"{self.type}({self.scope})" if self.scope else self.type
+
+
+def declared_type(title: str, body: str) -> Declared | None:
+    """The Conventional Commits type a title declares, if it is one the type map knows
+    ("README: ..." is a topic, not a type)."""
+    parsed = parse_subject(title)
+    if parsed is None or parsed.type not in DEFAULT_TYPE_MAP:
+        return None
+    breaking = parsed.breaking or breaking_note(body) is not None
+    return Declared(parsed.type, parsed.scope, category_for(parsed, DEFAULT_TYPE_MAP), breaking)

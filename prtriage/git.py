@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -251,6 +252,36 @@ def first_parent_log(repo: Path, since: str | None = None, revs: str = "HEAD") -
             sha, parents, date, subject, body = fields
             entries.append(LogEntry(sha, tuple(parents.split()), date, subject.strip(), body.strip()))
     return entries
+
+
+_CO_AUTHOR = re.compile(
+    r"^[ \t]*Co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^>\n]*)>", re.IGNORECASE | re.MULTILINE
+)
+
+
+def authors(repo: Path, revs: str) -> list[tuple[str, str]]:
+    """(name, email) of every author of the non-merge commits of `revs` (A..B), oldest first,
+    with each Co-authored-by trailer's person after its commit's author; repeats kept."""
+    out = run_git(repo, "log", "--reverse", "--no-merges", "--format=%an%x00%ae%x00%B%x1e", revs, "--")
+    found = []
+    for record in out.split("\x1e"):
+        fields = record.strip("\n").split("\x00", 2)
+        if len(fields) == 3:
+            name, email, body = fields
+            found.append((name.strip(), email.strip()))
+            found += [(m["name"].strip(), m["email"].strip()) for m in _CO_AUTHOR.finditer(body)]
+    return found
+
+
+def is_tag(repo: Path, name: str) -> bool:
+    return not name.startswith("-") and _ok(repo, "rev-parse", "--verify", "-q", f"refs/tags/{name}")
+
+
+def nearest_tag(repo: Path, ref: str) -> str | None:
+    """The newest tag reachable from `ref` (itself when tagged), as `git describe --tags` finds it."""
+    if ref.startswith("-"):
+        return None
+    return run_git(repo, "describe", "--tags", "--abbrev=0", ref, check=False).strip() or None
 
 
 def commit_diff(repo: Path, entry: LogEntry, max_bytes: int) -> tuple[str, bool]:
