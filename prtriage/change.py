@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prtriage.conventional import Declared
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
 
 
@@ -75,6 +76,8 @@ class Result:
     scorer: str = "llm"
     model_sha256: str | None = None  # the model file's identity (for the default, the embedded file)
     adapter_sha256: str | None = None
+    declared: Declared | None = None  # the title's Conventional Commits type (declared = check, trust)
+    decided_by: str = "model"  # or "declared type" (declared = trust): the model did not run
 
     @property
     def uncertain(self) -> bool:
@@ -89,6 +92,8 @@ class Result:
             "uncertain": self.uncertain,
             "min_confidence": self.min_confidence,
             "scorer": self.scorer,
+            "decided_by": self.decided_by,
+            "declared": self._declared_json(),
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "reasoning": self.reasoning,
             "files": [f.to_json() for f in self.files],
@@ -102,6 +107,14 @@ class Result:
             "description_cut": self.body_cut,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+
+    def _declared_json(self) -> dict[str, object] | None:
+        d = self.declared
+        if d is None:
+            return None
+        return {"type": d.type, "scope": d.scope, "category": d.category, "breaking": d.breaking,
+                "agrees": d.category == self.category}  # fmt: skip
 
 
 def change_from_diff(

@@ -13,6 +13,7 @@ from prtriage.change import FileEntry, Result
 from prtriage.escape import markdown_cell
 
 FORMATS = ("text", "json", "markdown")
+DECLARED_NOTE = "declared by the title's Conventional Commits type: the model did not run"
 MARKDOWN_FILE_ROWS = 50
 
 
@@ -53,6 +54,8 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
     head.append(f"  {result.confidence:.0%} ", style="bold")
     head.append(_bar(result.confidence), style="green")
     console.print(head)
+    if result.decided_by != "model":
+        console.print(Text(DECLARED_NOTE, style="dim"), soft_wrap=True)
     if result.reasoning:
         console.print(Text(result.reasoning, style="italic"))
     table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
@@ -90,6 +93,8 @@ def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     if result.uncertain:
         lines += [f"**Uncertain:** {markdown_cell(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
     lines += [f"**Category:** `{result.category}` ({result.confidence:.0%})", ""]
+    if result.decided_by != "model":
+        lines += [f"_{DECLARED_NOTE}._", ""]
     if result.reasoning:
         lines += [f"> {markdown_cell(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]

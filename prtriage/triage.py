@@ -10,8 +10,9 @@ from pathlib import Path
 from prtriage import git, lexical
 from prtriage.budget import Budgeted, fit_change
 from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import Change, Result
+from prtriage.change import Change, FileEntry, Result
 from prtriage.config import Settings
+from prtriage.conventional import Declared
 from prtriage.diff import LINGUIST_ATTRS, mark_skipped, parse_diff
 from prtriage.engine import Engine, LlamaEngine, probabilities
 from prtriage.errors import GitError
@@ -114,3 +115,23 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
     )
+
+
+DECLARED_READING = "the model did not run: the title's Conventional Commits type decided (declared = trust)"
+
+
+def declared_result(change: Change, declared: Declared, settings: Settings) -> Result:
+    """declared = trust: the category the title's type maps to is the answer; no model runs."""
+    assert declared.category is not None
+    names = settings.category_names
+    files = tuple(
+        FileEntry(f.path, f.old_path, f.status, f.kind, f.additions, f.deletions, "none", "not read")
+        for f in change.files
+    )
+    return Result(
+        category=declared.category, confidence=1.0,
+        probabilities={n: 1.0 if n == declared.category else 0.0 for n in names},
+        reasoning=f"the title declares `{declared.said}`", files=files, model="", adapter=None,
+        prompt_tokens=0, body_cut=False, source=change.source, min_confidence=settings.min_confidence,
+        scorer=settings.scorer, declared=declared, decided_by="declared type",
+    )  # fmt: skip

@@ -3,6 +3,7 @@ one result printed, and the fail-on verdict."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,13 +64,33 @@ def open_engine(settings: Settings, err: Console) -> LlamaEngine:
 
 
 def classify_and_print(change: Change, settings: Settings, fmt: str, err: Console) -> Result:
-    """Load the model, classify one change and print it to stdout as `fmt` (text, json, markdown)."""
-    from prtriage import triage
+    """Classify one change and print it to stdout as `fmt` (text, json, markdown).
 
-    with err.status("loading the model"):
-        engine = open_engine(settings, err)
-    with err.status(f"classifying {len(change.files)} changed files"):
-        result = triage.classify(change, engine, settings)
+    A Conventional Commits type in the title is ignored by default here (a title prefix is what an
+    author types to pass a gate); `declared = check` has the model read the title without it and
+    says where they disagree, `declared = trust` takes the type's category without the model.
+    """
+    from prtriage import triage
+    from prtriage.conventional import clean_title, declared_type
+
+    mode = settings.declared or "ignore"
+    declared = declared_type(change.title, change.body) if mode != "ignore" else None
+    if declared is not None and declared.category not in settings.category_names:
+        declared = None  # a type the configured categories cannot hold: the model decides
+    if declared is not None and mode == "trust":
+        result = triage.declared_result(change, declared, settings)
+    else:
+        if declared is not None:  # the model must not read the answer it is checked against
+            change = dataclasses.replace(change, title=clean_title(change.title))
+        with err.status("loading the model"):
+            engine = open_engine(settings, err)
+        with err.status(f"classifying {len(change.files)} changed files"):
+            result = dataclasses.replace(triage.classify(change, engine, settings), declared=declared)
+        if declared is not None and declared.category != result.category:
+            err.print(
+                f"prtriage: the title's type '{declared.said}' means {declared.category}, but the change "
+                f"looks like {result.category} ({result.confidence:.0%})", markup=False,
+            )  # fmt: skip
     if fmt == "json":
         click.echo(to_json(result))
     elif fmt == "markdown":

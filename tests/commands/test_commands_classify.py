@@ -82,3 +82,29 @@ def test_the_command_function_returns_the_code(fix_branch: Path, fake: FakeEngin
     options = ClassifyOptions(fix_branch, settings, git.DiffSpec(base="main"), fmt="json")
     assert run(options) == EXIT_FAIL_ON
     assert run(ClassifyOptions(fix_branch, Settings(), git.DiffSpec(base="main"))) == EXIT_OK
+
+
+def test_a_declared_type_is_ignored_checked_or_trusted_as_configured(
+    fix_branch: Path, fake: FakeEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("classify", "-C", str(fix_branch), "--format", "json", "--title", "feat!: guard the division")
+    assert run_main(*args) == EXIT_OK  # the default: a prefix is what an author types to pass a gate
+    data = json.loads(capsys.readouterr().out)
+    assert (data["category"], data["decided_by"], data["declared"]) == ("fix", "model", None)
+    monkeypatch.setenv("PRTRIAGE_DECLARED", "check")
+    assert run_main(*args, "--fail-on", "feature") == EXIT_OK
+    out = capsys.readouterr()
+    data = json.loads(out.out)
+    assert data["category"] == "fix" and data["declared"] == {
+        "type": "feat", "scope": None, "category": "feature", "breaking": True, "agrees": False,
+    }  # fmt: skip
+    assert "the title's type 'feat' means feature, but the change looks like fix (80%)" in out.err
+    assert "feat!:" not in " ".join(fake.words(fake.calls[-1].prompt))  # the model never read the answer
+    monkeypatch.setenv("PRTRIAGE_DECLARED", "trust")
+    opened = fake.opened
+    assert run_main(*args, "--fail-on", "feature") == EXIT_FAIL_ON  # the type is the answer now
+    data = json.loads(capsys.readouterr().out)
+    assert (data["category"], data["confidence"], data["decided_by"]) == ("feature", 1.0, "declared type")
+    assert fake.opened == opened and data["files"][0]["shown"] == "none"  # no model loaded
+    assert run_main("classify", "-C", str(fix_branch), "--title", "chore(deps): bump x") == EXIT_OK
+    assert "the model did not run" in capsys.readouterr().out and fake.opened == opened
