@@ -108,7 +108,6 @@ class Result:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
-
     def _declared_json(self) -> dict[str, object] | None:
         d = self.declared
         if d is None:

@@ -233,7 +233,10 @@ def fake_venv(tmp_path: Path) -> Path:
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     script = venv / "bin" / "prtriage"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/argv\n')
+    script.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/argv\n'
+        f"env | grep '^PRTRIAGE_' | grep -v '^PRTRIAGE_CACHE_DIR=' | sort > {tmp_path}/env\n"  # settings without a flag
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return venv
 
@@ -311,3 +314,29 @@ def test_readme_label_map_recipe_and_release_workflow() -> None:
     assert env["PRTRIAGE"] == "${{ steps.prtriage.outputs.prtriage }}"
     assert "prtriage" in load_action()["outputs"]
     assert release["permissions"] == {"contents": "write"}
+
+
+def test_label_rule_and_declared_inputs_reach_prtriage_as_its_variables(
+    tmp_path: Path, fake_venv: Path
+) -> None:
+    for name, value in (("size-labels", "yes"), ("skip-drafts", "no"), ("declared", "always")):
+        code, stdout, _ = check(tmp_path, **{name: value})
+        assert code == 2 and stdout.startswith(f"::error title=prtriage::input {name} must be"), name
+    inputs = {"label": "true", "size-labels": "true", "path-labels": "docs/**=documentation",
+              "skip-drafts": "false", "skip-authors": "none", "declared": "check"}  # fmt: skip
+    for mode in ("classify", "label"):
+        code, _, _ = run_mode(
+            tmp_path, fake_venv, mode, **inputs, **{"label-from": "r.json"} if mode == "label" else {}
+        )
+        assert code == 0 and (tmp_path / "env").read_text().splitlines() == [
+            "PRTRIAGE_DECLARED=check", "PRTRIAGE_PATH_LABELS=docs/**=documentation", "PRTRIAGE_SIZE_LABELS=true",
+            "PRTRIAGE_SKIP_AUTHORS=none", "PRTRIAGE_SKIP_DRAFTS=false",
+        ]  # fmt: skip
+    run_mode(tmp_path, fake_venv, "classify")
+    assert (tmp_path / "env").read_text().splitlines() == [
+        "PRTRIAGE_DECLARED=",
+        "PRTRIAGE_PATH_LABELS=",
+        "PRTRIAGE_SIZE_LABELS=",
+        "PRTRIAGE_SKIP_AUTHORS=",
+        "PRTRIAGE_SKIP_DRAFTS=",
+    ]  # fmt: skip  (empty: not set as far as prtriage is concerned, so the config decides)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from prtriage.commands.common import classify_and_print, fail_on_code, stderr
 from prtriage.config import Settings
+from prtriage.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from prtriage.github.mode import LabelOptions
@@ -38,17 +39,20 @@ def label_options(enabled: bool, prefix: str | None, create: bool) -> LabelOptio
 
 def run(options: GitHubOptions) -> int:
     from prtriage.github import actions, mode
+    from prtriage.github.label_rules import from_diffs
 
     o, err = options, stderr()
     with mode.errors_as_annotations():
         pr = actions.read_pull_request(os.environ)
+        if mode.skipped(pr, o.settings, sys.stdout):
+            return EXIT_OK
         change = mode.pull_request_change(pr, o.cwd, o.settings, o.diff_from, os.environ, o.title, o.body)
         # File names and model output are the pull request author's text: no workflow commands in it.
         with actions.commands_stopped(sys.stdout) if o.fmt != "json" else contextlib.nullcontext():
             result = classify_and_print(change, o.settings, o.fmt, err)
         mode.publish(result, pr, o.settings, os.environ, sys.stdout)
         if o.labels.enabled:
-            outcome = mode.apply_label(result, pr, o.settings, o.labels, os.environ)
+            outcome = mode.apply_label(result, pr, o.settings, o.labels, os.environ, from_diffs(change.files))
             err.print(f"prtriage: {outcome.describe()}", markup=False)
         if o.comment:
             said = mode.apply_comment(result, pr, os.environ)

@@ -36,6 +36,7 @@ class PullRequest:
     head_sha: str
     head_repository: str  # owner/name the head branch lives in ("" when the fork was deleted)
     draft: bool = False
+    author: str = ""  # the login that opened it (`dependabot[bot]` for a bot)
 
     @property
     def is_fork(self) -> bool:
@@ -103,6 +104,7 @@ def read_pull_request(env: Mapping[str, str]) -> PullRequest:
         head_sha=head,
         head_repository=head_repo if isinstance(head_repo, str) else "",
         draft=bool(pr.get("draft")),
+        author=str(_field(pr, "user.login") or ""),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from prtriage.github.actions import (
 )
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.comment import CommentOutcome, result_from_json, sync_comment
+from prtriage.github.label_rules import ChangedFile, extra_labels, list_pull_files, skipped_because
 from prtriage.github.labels import LabelOutcome, label_name, sync_label
 from prtriage.github.remote_diff import fetch_pull_files
 from prtriage.report import to_markdown, uncertain_note
@@ -115,16 +116,27 @@ def publish(result: Result, pr: PullRequest, settings: Settings, env: Mapping[st
         print(annotation("notice", said, TITLE), file=out, flush=True)
 
 
+def skipped(pr: PullRequest, settings: Settings, out: Any) -> str | None:
+    """Why this pull request is not triaged (a draft, a bot's), said as a notice; None to go on."""
+    why = skipped_because(pr.draft, pr.author, settings)
+    if why:
+        print(annotation("notice", f"#{pr.number} not triaged: {why}", TITLE), file=out, flush=True)
+    return why
+
+
 def apply_label(
-    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
-) -> LabelOutcome:
-    """The category's label; for an uncertain result none, or the configured uncertain label."""
+    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str],
+    files: Sequence[ChangedFile] = (),
+) -> LabelOutcome:  # fmt: skip
+    """The category's label (for an uncertain result none, or the configured uncertain label),
+    and the size and path labels of the changed `files`."""
     client = GitHubClient.from_env(env, need_token=True, why="labeling")
     categories = [(c.name, c.definition) for c in settings.categories]
     category = None if result.uncertain else result.category
+    extra, extra_ours = extra_labels(files, settings)
     return sync_label(
         client, pr.repository, pr.number, category, categories, options.prefix, options.create,
-        pr.is_fork, settings.uncertain_label, dict(settings.labels),
+        pr.is_fork, settings.uncertain_label, dict(settings.labels), extra, extra_ours,
     )  # fmt: skip
 
 
@@ -217,12 +229,23 @@ def label_from_result(
     live_head = live.get("head", {}).get("sha") if isinstance(live, dict) else None
     if live_head != request.head_sha:
         return [f"#{request.number} has new commits since this result: left for the newer run"]
+    why = skipped_because(
+        live.get("draft") is True, str((live.get("user") or {}).get("login") or ""), settings
+    )
+    if why:
+        return [f"#{request.number} not labeled: {why}"]
     fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
     categories = [(c.name, c.definition) for c in settings.categories]
     category = None if request.uncertain else request.category
+    # Size and path labels from the files GitHub lists for the pull request, never from the result
+    # file, which the untrusted run wrote.
+    needed = settings.size_labels or settings.path_labels
+    files = list_pull_files(client, request.repository, request.number) if needed else []
+    extra, extra_ours = extra_labels(files, settings)
     outcome = sync_label(
         client, request.repository, request.number, category, categories,
         options.prefix, options.create, fork, settings.uncertain_label, dict(settings.labels),
+        extra, extra_ours,
     )  # fmt: skip
     done = [outcome.describe()]
     if result is not None:
