@@ -31,7 +31,7 @@ from prtriage.config import Settings
 from prtriage.conventional import PR_NUMBER, breaking_note, clean_body, clean_title, declared_type
 from prtriage.engine import Engine
 from prtriage.errors import GitError, UsageError
-from prtriage.escape import without_mentions
+from prtriage.escape import markdown_text
 from prtriage.progress import ProgressLine
 from prtriage.triage import change_from_git, classify
 
@@ -231,20 +231,14 @@ def headings(settings: Settings) -> list[tuple[str, str]]:
     return result
 
 
-def _escape(text: str) -> str:
-    """A title is the pull request author's text: no HTML, no line breaks, no @mentions."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return without_mentions(" ".join(text.split()))
-
-
 def _line(entry: Entry) -> list[str]:
     c = entry.change
-    line = f"- {_escape(c.title) or c.sha[:12]}"
+    line = f"- {markdown_text(c.title) or c.sha[:12]}"
     line += f" (#{c.number})" if c.number else f" ({c.sha[:7]})"
     if entry.check and entry.disagrees:
         line += f" · commit type `{c.commit_type}`"
     if entry.section == BREAKING and c.breaking_note:
-        return [line, f"  - {_escape(c.breaking_note)}"]
+        return [line, f"  - {markdown_text(c.breaking_note)}"]
     return [line]
 
 
@@ -257,7 +251,7 @@ def to_markdown(
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(entry.section, []).append(entry)
-    lines = [f"# {_escape(title)}", ""] if title else []
+    lines = [f"# {markdown_text(title)}", ""] if title else []
     if version is not None:
         lines += [f"Suggested next version: **{version.next}** ({version.why})", ""]
     shown = [(BREAKING, BREAKING_HEADING), *headings(settings), (UNCERTAIN, UNCERTAIN_HEADING)]
@@ -270,7 +264,7 @@ def to_markdown(
         counts = ", ".join(f"{n} {section}" for section, n in hidden.items())
         lines += [f"_Not listed: {counts} (hidden by the notes config)._", ""]
     if contributors:
-        lines += ["## Contributors", "", ", ".join(_escape(name) for name in contributors), ""]
+        lines += ["## Contributors", "", ", ".join(markdown_text(name) for name in contributors), ""]
     return "\n".join(lines).rstrip("\n") + "\n" if groups or lines else "No changes to list.\n"
 
 

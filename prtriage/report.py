@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prtriage.change import FileEntry, Result
-from prtriage.escape import markdown_cell
+from prtriage.escape import markdown_code, markdown_text, one_line, valid_text
 
 FORMATS = ("text", "json", "markdown")
 DECLARED_NOTE = "declared by the title's Conventional Commits type: the model did not run"
@@ -18,7 +18,8 @@ MARKDOWN_FILE_ROWS = 50
 
 
 def to_json(result: Result) -> str:
-    return json.dumps(result.to_json(), ensure_ascii=False)
+    """One line of JSON that parses whatever the change held (no lone surrogate reaches it)."""
+    return valid_text(json.dumps(result.to_json(), ensure_ascii=False))
 
 
 def _ranked(result: Result) -> list[tuple[str, float]]:
@@ -57,24 +58,27 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
     if result.decided_by != "model":
         console.print(Text(DECLARED_NOTE, style="dim"), soft_wrap=True)
     if result.reasoning:
-        console.print(Text(result.reasoning, style="italic"))
+        console.print(Text(one_line(result.reasoning), style="italic"))
     table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
     table.add_column("category")
     table.add_column("probability", justify="right")
     table.add_column("")
     for name, p in _ranked(result):
-        table.add_row(name, f"{p:.1%}", _bar(p))
+        table.add_row(Text(name), f"{p:.1%}", _bar(p))
     console.print(table)
     files = Table(title="Files", show_edge=False, pad_edge=False, box=None)
     files.add_column("path", overflow="fold")
     files.add_column("+", justify="right", style="green")
     files.add_column("-", justify="right", style="red")
     files.add_column("in prompt")
+    # Paths and reasons are the change author's text: rich Text, never markup (`docs/[/x].md`).
     for f in result.files:
-        files.add_row(f.path, str(f.additions), str(f.deletions), _file_note(f))
+        files.add_row(
+            Text(one_line(f.path)), str(f.additions), str(f.deletions), Text(one_line(_file_note(f)))
+        )
     console.print(files)
     if result.body_cut:
-        console.print("[dim]The description was cut to fit the context.[/dim]")
+        console.print(Text("The description was cut to fit the context.", style="dim"))
     if show_timings and result.timings:
         t = result.timings
         footer = (
@@ -91,17 +95,19 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
 def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     lines = [heading, ""]
     if result.uncertain:
-        lines += [f"**Uncertain:** {markdown_cell(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
-    lines += [f"**Category:** `{result.category}` ({result.confidence:.0%})", ""]
+        lines += [f"**Uncertain:** {markdown_text(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
+    lines += [f"**Category:** {markdown_code(result.category)} ({result.confidence:.0%})", ""]
     if result.decided_by != "model":
         lines += [f"_{DECLARED_NOTE}._", ""]
     if result.reasoning:
-        lines += [f"> {markdown_cell(result.reasoning)}", ""]
+        lines += [f"> {markdown_text(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]
-    lines += [f"| {name} | {p:.1%} |" for name, p in _ranked(result)]
+    lines += [f"| {markdown_text(name)} | {p:.1%} |" for name, p in _ranked(result)]
     lines += ["", _files_details(result.files), ""]
-    model = result.model + (f" + adapter `{result.adapter}`" if result.adapter else "")
-    lines.append(f"<sub>{markdown_cell(model)} · {result.prompt_tokens} prompt tokens</sub>")
+    model = markdown_text(result.model) + (
+        f" + adapter {markdown_code(result.adapter)}" if result.adapter else ""
+    )
+    lines.append(f"<sub>{model} · {result.prompt_tokens} prompt tokens</sub>")
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +115,8 @@ def _files_details(files: Sequence[FileEntry]) -> str:
     dropped = sum(1 for f in files if f.shown != "full")
     rows = ["| file | + | - | in prompt |", "| --- | ---: | ---: | --- |"]
     for f in files[:MARKDOWN_FILE_ROWS]:
-        rows.append(f"| `{markdown_cell(f.path)}` | {f.additions} | {f.deletions} | {_file_note(f)} |")
+        path, note = markdown_code(f.path, in_table=True), markdown_text(_file_note(f))
+        rows.append(f"| {path} | {f.additions} | {f.deletions} | {note} |")
     if len(files) > MARKDOWN_FILE_ROWS:
         rows.append(f"| … and {len(files) - MARKDOWN_FILE_ROWS} more | | | |")
     summary = f"{len(files)} files changed, {dropped} not fully shown to the model"

@@ -296,3 +296,49 @@ def test_misspelt_variables_warn_on_stderr(tmp_path: Path) -> None:
         "prtriage: warning: PRTRIAGE_FAILON is not a prtriage variable and is ignored "
         "(did you mean PRTRIAGE_FAIL_ON?)"
     )
+
+
+def test_an_internal_error_writes_its_traceback_to_a_log_file(
+    fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18, case 7: a bug printed one line and lost the traceback unless PRTRIAGE_DEBUG was set."""
+    from prtriage import triage
+
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("a bug in here")
+
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(triage, "change_from_git", broken)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["classify", "-C", str(fix_branch)])
+    assert info.value.code == 3
+    err = capsys.readouterr().err
+    (logs,) = list((tmp_path / "cache" / "logs").glob("*.log"))
+    assert "internal error: ZeroDivisionError: a bug in here" in err and str(logs) in err
+    assert "Traceback" not in err
+    log = logs.read_text()
+    assert "prtriage 0.1.0" in log and "classify -C" in log
+    assert "Traceback (most recent call last)" in log and "def broken" not in log
+    assert 'raise ZeroDivisionError("a bug in here")' in log
+
+
+def test_an_internal_error_in_github_actions_prints_the_traceback_in_a_group(
+    fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prtriage import triage
+
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("::error::spoofed\nsecond line")
+
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setattr(triage, "change_from_git", broken)
+    with pytest.raises(SystemExit):
+        cli.main(["classify", "-C", str(fix_branch)])
+    out = capsys.readouterr().out.splitlines()
+    start = out.index("::group::prtriage: internal error traceback")
+    assert out[start + 1].startswith("::stop-commands::")
+    token = out[start + 1].removeprefix("::stop-commands::")
+    end = out.index(f"::{token}::")
+    assert any("Traceback (most recent call last)" in line for line in out[start:end])
+    assert any("::error::spoofed" in line for line in out[start:end]) and out[end + 1] == "::endgroup::"

@@ -129,3 +129,46 @@ def test_a_range_from_a_branch_behind_main_is_the_branchs_own_change(fix_branch:
         ranged = change_from_git(fix_branch, gitmod.DiffSpec(range=spec), ())
         assert [f.path for f in ranged.files] == ["src/app.py"], spec
         assert ranged.title == "Raise a clear error on division by zero"
+
+
+def test_commit_diff_reports_a_git_failure_and_keeps_its_early_stop(fix_branch: Path) -> None:
+    """Issue 18, case 6: a git failure read as an empty diff; stopping at max_bytes is no failure."""
+    head = gitmod.first_parent_log(fix_branch)[0]
+    text, cut = gitmod.commit_diff(fix_branch, head, 20)
+    assert len(text) == 20 and cut
+    missing = gitmod.LogEntry("f" * 40, ("e" * 40,), "", "gone", "")
+    with pytest.raises(GitError, match="git diff failed: .*"):
+        gitmod.commit_diff(fix_branch, missing, 1000)
+
+
+def test_stream_diff_drains_stderr_while_stdout_streams(
+    fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A git that fills its stderr pipe before its stdout ends must not hang the reader."""
+    import threading
+
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        "head -c 300000 /dev/zero | tr '\\0' 'w' >&2\n"
+        "printf 'diff --git a/x b/x\\n'\n"
+        "echo 'fatal: something broke' >&2\n"
+        "exit 128\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(gitmod, "_GIT", (str(fake),))
+    outcome: list[object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(list(gitmod.stream_diff(fix_branch, ("a", "b"))))
+        except GitError as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "stream_diff hung on a full stderr pipe"
+    (error,) = outcome
+    assert isinstance(error, GitError) and error.message == "git diff failed: fatal: something broke"

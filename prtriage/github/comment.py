@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from prtriage.change import FileEntry, Result
+from prtriage.diff import KIND_RANK
 from prtriage.errors import UsageError
-from prtriage.escape import without_mentions
+from prtriage.escape import one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import refused
 from prtriage.report import to_markdown, uncertain_note
@@ -24,6 +25,9 @@ MARKER = "<!-- prtriage:comment -->"
 MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters
 HEADING = "### prtriage"
 CUT_NOTE = "\n\n*(cut to GitHub's comment size limit)*\n"
+MAX_PATH = 4096  # PATH_MAX: longer is no path git printed
+FILE_STATUSES = ("added", "deleted", "modified", "renamed")
+FILE_KINDS = tuple(KIND_RANK)
 
 
 @dataclass(frozen=True)
@@ -128,23 +132,41 @@ def _count(data: dict[str, Any], key: str) -> int:
     return value
 
 
-def _text(data: dict[str, Any], key: str, limit: int, optional: bool = False) -> str | None:
+def _text(
+    data: dict[str, Any], key: str, limit: int, optional: bool = False, lines: bool = False
+) -> str | None:
+    """A string field of the untrusted file: refused, never cut or mended, when it is not what
+    prtriage writes there (text, at most `limit` characters, one line unless `lines`)."""
     value = data.get(key)
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise UsageError(f"result file: {key!r} must be text")
-    return value[:limit]
+    if len(value) > limit:
+        raise UsageError(f"result file: {key!r} is longer than {limit} characters")
+    if not lines and one_line(value) != value:
+        raise UsageError(f"result file: {key!r} must be one line of text")
+    return value
+
+
+def _choice(data: dict[str, Any], key: str, choices: Sequence[str]) -> str:
+    value = data.get(key)
+    if value not in choices:
+        raise UsageError(f"result file: {key!r} must be one of {', '.join(choices)}")
+    return str(value)
 
 
 def _file_entry(item: Any) -> FileEntry:
-    if not isinstance(item, dict) or item.get("shown") not in ("full", "partial", "none"):
+    if not isinstance(item, dict):
         raise UsageError("result file: a `files` entry is not a file of a classify result")
+    # A path may hold any character git allows (a line break too): it is escaped where shown.
     return FileEntry(
-        path=str(_text(item, "path", 1000)), old_path=_text(item, "old_path", 1000, optional=True),
-        status=str(_text(item, "status", 20)), kind=str(_text(item, "kind", 20)),
+        path=str(_text(item, "path", MAX_PATH, lines=True)),
+        old_path=_text(item, "old_path", MAX_PATH, optional=True, lines=True),
+        status=_choice(item, "status", FILE_STATUSES), kind=_choice(item, "kind", FILE_KINDS),
         additions=_count(item, "additions"), deletions=_count(item, "deletions"),
-        shown=str(item["shown"]), reason=_text(item, "reason", 200, optional=True),
+        shown=_choice(item, "shown", ("full", "partial", "none")),
+        reason=_text(item, "reason", 200, optional=True),
     )  # fmt: skip
 
 
@@ -163,12 +185,12 @@ def result_from_json(data: dict[str, Any], names: Sequence[str]) -> Result:
         category=str(data.get("category")),
         confidence=_number(data, "confidence", 0, 1),
         probabilities={name: _number(probabilities, name, 0, 1) for name in names},
-        reasoning=str(_text(data, "reasoning", 1000)),
+        reasoning=str(_text(data, "reasoning", 4000)),
         files=tuple(_file_entry(f) for f in files),
-        model=str(_text(data, "model", 200)),
-        adapter=_text(data, "adapter", 200, optional=True),
+        model=str(_text(data, "model", 1000)),
+        adapter=_text(data, "adapter", 1000, optional=True),
         prompt_tokens=_count(data, "prompt_tokens"),
         body_cut=data.get("description_cut") is True,
-        source=str(_text(data, "source", 200, optional=True) or ""),
+        source=str(_text(data, "source", 1000, optional=True) or ""),
         min_confidence=min_confidence,
     )

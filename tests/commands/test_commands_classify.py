@@ -108,3 +108,15 @@ def test_a_declared_type_is_ignored_checked_or_trusted_as_configured(
     assert fake.opened == opened and data["files"][0]["shown"] == "none"  # no model loaded
     assert run_main("classify", "-C", str(fix_branch), "--title", "chore(deps): bump x") == EXIT_OK
     assert "the model did not run" in capsys.readouterr().out and fake.opened == opened
+
+
+def test_a_file_name_that_looks_like_rich_markup_is_shown_as_written(
+    repo: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18, case 1: `docs/[/x].md` ended classify with an internal error (rich read it as markup)."""
+    from conftest import commit
+
+    commit(repo, "Add odd names", {"docs/[/x].md": "# x\n", "docs/[bold red]y[/].md": "# y\n"})
+    assert run_main("classify", "-C", str(repo)) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "docs/[/x].md" in out and "docs/[bold red]y[/].md" in out

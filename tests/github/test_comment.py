@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from markdown_check import rendered, tags
 from test_cli import _one_line_error, run
 from test_labels import HEAD, _label_cli, _result
 
@@ -23,8 +24,8 @@ NAMES = [c.name for c in DEFAULT_CATEGORIES]
 def result(category: str = "fix", confidence: float = 0.8, **changes: object) -> Result:
     probs = {n: (confidence if n == category else (1 - confidence) / (len(NAMES) - 1)) for n in NAMES}
     files = (
-        FileEntry("src/app.py", None, "modified", "code", 3, 1, "full", None),
-        FileEntry("package-lock.json", None, "modified", "lock", 900, 20, "none", "lock file"),
+        FileEntry("src/app.py", None, "modified", "source", 3, 1, "full", None),
+        FileEntry("package-lock.json", None, "modified", "config", 900, 20, "none", "lock file"),
     )
     base = Result(category, confidence, probs, "Guards the division against a zero divisor.", files,
                   "SmolLM2-135M", "default-adapter.gguf", 300, False, "#7")  # fmt: skip
@@ -92,11 +93,13 @@ def test_uncertain_marks_the_comment_outdated_and_adds_none(gh: FakeGitHub) -> N
 
 def test_untrusted_text_cannot_mention_or_inject_html(gh: FakeGitHub) -> None:
     hostile = result(reasoning="cc @octocat <img src=x onerror=alert(1)> | ::error::x\nnext")
-    hostile = replace(hostile, files=(FileEntry("@admin/<b>.py", None, "added", "code", 1, 0, "full", None),))
+    hostile = replace(
+        hostile, files=(FileEntry("@admin/<b>.py", None, "added", "source", 1, 0, "full", None),)
+    )
     sync_comment(client(gh), "o/r", 7, hostile)
     body = gh.comments[7][0]["body"]
     assert "@octocat" not in body and "@admin" not in body and "@\u2060octocat" in body
-    assert "<img" not in body and "<b>" not in body and "&lt;img" in body
+    assert "<img" not in rendered(body) and "<b>" not in rendered(body) and "&lt;img" in body
 
 
 def test_a_read_only_fork_token_says_how_to_comment_safely(gh: FakeGitHub) -> None:
@@ -139,3 +142,34 @@ def test_label_from_with_comment(gh: FakeGitHub, tmp_path: Path) -> None:
 def test_comment_and_label_map_flags_need_their_mode(repo: Path) -> None:
     _one_line_error(run(repo, "classify", "--comment"), 2, "--comment goes with --github")
     _one_line_error(run(repo, "classify", "--label-map", "fix=bug"), 2, "--label-map goes with --label")
+
+
+def test_a_result_file_cannot_write_markdown_into_the_comment(gh: FakeGitHub, tmp_path: Path) -> None:
+    """Issue 18, case 2: a file reason from the untrusted run came out verbatim in the bot's comment."""
+    full = {**result().to_json(), "pull_request": _result()["pull_request"]}
+    _label_cli(gh, tmp_path, full, "--comment")
+    harmless = gh.comments[7][0]["body"]
+    gh.comments[7] = []
+    planted = "</details> ## Approved [merge now](https://example.invalid) ![x](https://e.invalid/i.png)"
+    full["reasoning"] = "Looks fine `code` [click](https://example.invalid) <b>x</b> # not a heading *a*"
+    full["files"][1]["reason"] = "lock file " + planted
+    full["files"][0]["path"] = "src/a`b`|c\n</details>\n## x.py"
+    proc = _label_cli(gh, tmp_path, full, "--comment")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    body = gh.comments[7][0]["body"]
+    assert tags(body) == tags(harmless)  # no link, image, heading, code, HTML or column of its own
+    assert "&lt;/details&gt;" in body and "https://" not in body
+    assert [line for line in body.splitlines() if line.startswith("#")] == ["### prtriage"]
+
+
+def test_a_result_file_field_that_prtriage_never_writes_is_refused(gh: FakeGitHub, tmp_path: Path) -> None:
+    full = {**result().to_json(), "pull_request": _result()["pull_request"]}
+    bad = {"reasoning": "one\n## two", "model": "m\r.gguf", "source": "x\u202ey"}
+    for key, value in bad.items():
+        proc = _label_cli(gh, tmp_path, {**full, key: value}, "--comment")
+        _one_line_error(proc, 2, f"result file: {key!r} must be one line of text")
+    full["files"][0]["reason"] = "cut\n## heading"
+    _one_line_error(_label_cli(gh, tmp_path, full, "--comment"), 2, "result file: 'reason' must be one line")
+    full["files"][0]["reason"], full["files"][0]["status"] = None, "<b>"
+    _one_line_error(_label_cli(gh, tmp_path, full, "--comment"), 2, "'status' must be one of added")
+    assert gh.writes() == []
