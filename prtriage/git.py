@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from prtriage.errors import GitError
 
@@ -162,6 +164,19 @@ def diff_args(span: tuple[str, str] | None) -> list[str]:
     return ["diff", *DIFF_FLAGS, span[0], span[1]]
 
 
+def _drain(stream: IO[bytes], into: list[bytes]) -> threading.Thread:
+    """Read `stream` to its end in a thread: a child blocked on a full stderr pipe never ends stdout."""
+    thread = threading.Thread(target=lambda: into.append(stream.read()), daemon=True)
+    thread.start()
+    return thread
+
+
+def _failure(what: str, stderr: bytes, code: int) -> GitError:
+    """git's own last line of stderr (e.g. `fatal: bad object ...`), else its exit status."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return GitError(f"git {what} failed: {lines[-1] if lines else 'exit ' + str(code)}")
+
+
 def stream_diff(repo: Path, span: tuple[str, str] | None) -> Iterator[str]:
     """Lines of the unified diff, read as git writes them (a huge diff is never held whole)."""
     proc = subprocess.Popen(
@@ -172,16 +187,20 @@ def stream_diff(repo: Path, span: tuple[str, str] | None) -> Iterator[str]:
         stdin=subprocess.DEVNULL,
     )
     assert proc.stdout is not None and proc.stderr is not None
+    err: list[bytes] = []
+    drain = _drain(proc.stderr, err)
     try:
         for raw in proc.stdout:
             yield raw.decode("utf-8", "replace")
     finally:
         proc.stdout.close()
-        err = proc.stderr.read().decode("utf-8", "replace").strip()
-        proc.stderr.close()
+        if proc.poll() is None and drain.is_alive():
+            proc.kill()  # the reader stopped early (an error above): git must not outlive it
         code = proc.wait()
+        drain.join()
+        proc.stderr.close()
     if code != 0:
-        raise GitError(f"git diff failed: {err.splitlines()[-1] if err else 'exit ' + str(code)}")
+        raise _failure("diff", b"".join(err), code)
 
 
 def commits(repo: Path, revs: str) -> list[Commit]:
@@ -285,13 +304,26 @@ def nearest_tag(repo: Path, ref: str) -> str | None:
 
 
 def commit_diff(repo: Path, entry: LogEntry, max_bytes: int) -> tuple[str, bool]:
-    """The change a first-parent commit made (against its first parent), cut at `max_bytes`."""
+    """The change a first-parent commit made (against its first parent), cut at `max_bytes`.
+
+    Stopping at `max_bytes` ends git early, which is no failure; any other non-zero exit is.
+    """
     span = (entry.parents[0], entry.sha) if entry.parents else None
     args = diff_args(span) if span else ["show", *DIFF_FLAGS, "--format=", "--root", entry.sha]
-    proc = subprocess.Popen([*_GIT, *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
+    proc = subprocess.Popen(
+        [*_GIT, *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    err: list[bytes] = []
+    drain = _drain(proc.stderr, err)
     data = proc.stdout.read(max_bytes + 1)
+    cut = len(data) > max_bytes
+    if cut:
+        proc.kill()  # the rest is not wanted: git ends on a signal, which is expected
     proc.stdout.close()
-    proc.wait()
-    text = data[:max_bytes].decode("utf-8", "replace")
-    return text, len(data) > max_bytes
+    code = proc.wait()
+    drain.join()
+    proc.stderr.close()
+    if code != 0 and not cut:
+        raise _failure(args[0], b"".join(err), code)
+    return data[:max_bytes].decode("utf-8", "replace"), cut

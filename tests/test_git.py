@@ -151,7 +151,7 @@ def test_stream_diff_drains_stderr_while_stdout_streams(
     fake.parent.mkdir()
     fake.write_text(
         "#!/bin/sh\n"
-        "head -c 300000 /dev/zero | tr '\\0' 'w' >&2\n"
+        "head -c 300000 /dev/zero | tr '\\0' 'w' >&2; echo >&2\n"
         "printf 'diff --git a/x b/x\\n'\n"
         "echo 'fatal: something broke' >&2\n"
         "exit 128\n"
