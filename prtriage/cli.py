@@ -24,6 +24,7 @@ from prtriage.commands import modes
 from prtriage.commands import notes as notes_command
 from prtriage.commands.common import stderr
 from prtriage.config import DEFAULT_CONTEXT_SIZE, unknown_variables
+from prtriage.escape import one_line
 from prtriage.report import FORMATS
 
 
@@ -362,9 +363,27 @@ def eval_(**flags: Any) -> int:
 
 def _report_error(message: str, hint: str | None) -> None:
     err = stderr()
-    err.print(Text("prtriage: error: ", style="bold red") + Text(message))
+    # One line each, whatever the message quotes: under Actions a line of its own could be a command.
+    err.print(Text("prtriage: error: ", style="bold red") + Text(one_line(message)))
     if hint:
-        err.print(Text(f"hint: {hint}"))
+        err.print(Text(f"hint: {one_line(hint)}"))
+
+
+def _report_internal_error(error: Exception, argv: list[str]) -> None:
+    from prtriage.commands import internal_error
+
+    text = internal_error.report_text(error, argv)
+    if os.environ.get("PRTRIAGE_DEBUG"):
+        traceback.print_exception(error)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        internal_error.print_group(text, sys.stdout)
+    log = internal_error.write_log(text)
+    hint = (
+        f"the traceback is in {log}: please report it"
+        if log
+        else "set PRTRIAGE_DEBUG=1 for the traceback, and report it"
+    )
+    _report_error(f"internal error: {type(error).__name__}: {error}", hint)
 
 
 def _pipe_closed() -> None:
@@ -401,12 +420,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         stderr().print("prtriage: interrupted")
         sys.exit(errors.EXIT_INTERRUPTED)
-    except Exception as e:  # a bug: still no traceback unless asked for
-        if os.environ.get("PRTRIAGE_DEBUG"):
-            traceback.print_exc()
-        _report_error(
-            f"internal error: {type(e).__name__}: {e}",
-            "set PRTRIAGE_DEBUG=1 for the traceback, and report it",
-        )
+    except Exception as e:  # a bug: one line for the user, the traceback in a log file
+        _report_internal_error(e, sys.argv[1:] if argv is None else argv)
         sys.exit(errors.EXIT_CANNOT_TRIAGE)
     sys.exit(code if isinstance(code, int) else errors.EXIT_OK)  # `train` commands return None

@@ -335,10 +335,15 @@ def test_an_internal_error_in_github_actions_prints_the_traceback_in_a_group(
     monkeypatch.setattr(triage, "change_from_git", broken)
     with pytest.raises(SystemExit):
         cli.main(["classify", "-C", str(fix_branch)])
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     start = out.index("::group::prtriage: internal error traceback")
     assert out[start + 1].startswith("::stop-commands::")
     token = out[start + 1].removeprefix("::stop-commands::")
     end = out.index(f"::{token}::")
     assert any("Traceback (most recent call last)" in line for line in out[start:end])
     assert any("::error::spoofed" in line for line in out[start:end]) and out[end + 1] == "::endgroup::"
+    # The one-line message stays one line: `second line` cannot start a line of its own.
+    assert "second line" in captured.err and not any(
+        line.startswith(("second", "::")) for line in captured.err.splitlines()
+    )
