@@ -1,7 +1,8 @@
 """Run one `run:` step of action.yml the way the runner does, with its `env:` expressions evaluated.
 
 Only the expression forms action.yml uses are understood (`inputs.*`, `steps.<id>.outputs.*`,
-`github.token`); anything else fails the test, so the simulator cannot silently drift.
+`github.token`, string literals, `==`, `!=`, `&&`, `||`); any other reference fails the test, so
+the simulator cannot silently drift.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def evaluate(
 ) -> str:
     defaults = {name: str(spec.get("default", "")) for name, spec in load_action()["inputs"].items()}
 
-    def one(match: re.Match[str]) -> str:
-        expr = match.group(1)
+    def ref(expr: str) -> str:
         if expr.startswith("inputs."):
             name = expr[len("inputs.") :]
             if name not in defaults:
@@ -52,6 +52,38 @@ def evaluate(
         if m:
             return outputs.get(m[1], {}).get(m[2], "")
         raise ValueError(f"the simulator does not know {expr!r}")
+
+    def operand(expr: str) -> str | bool:
+        """A literal, a reference, or `a == 'b'` / `a != 'b'` (GitHub compares strings case-insensitively)."""
+        for op in ("==", "!="):
+            if op in expr:
+                left, right = (operand(part.strip()) for part in expr.split(op, 1))
+                same = str(left).lower() == str(right).lower()
+                return same if op == "==" else not same
+        if re.fullmatch(r"'[^']*'", expr):
+            return expr[1:-1]
+        return ref(expr)
+
+    def truthy(v: str | bool) -> bool:
+        return v is True or (isinstance(v, str) and v != "")
+
+    def expression(expr: str) -> str | bool:
+        """`a && b || c` as GitHub evaluates it: && binds tighter; each returns one of its operands."""
+        result: str | bool = False
+        for i, alternative in enumerate(expr.split("||")):
+            value: str | bool = True
+            for part in alternative.split("&&"):
+                value = operand(part.strip())
+                if not truthy(value):
+                    break
+            result = value
+            if truthy(value) or i == len(expr.split("||")) - 1:
+                return value
+        return result
+
+    def one(match: re.Match[str]) -> str:
+        value = expression(match.group(1))
+        return ("true" if value else "false") if isinstance(value, bool) else value
 
     return EXPR.sub(one, value)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from action_sim import ROOT, load_action, read_outputs, run_step, step
+from action_sim import ROOT, evaluate, load_action, read_outputs, run_step, step
 
 from prtriage.config import resolve_settings
 
@@ -169,9 +169,12 @@ def check(tmp_path: Path, event: str = "pull_request", **inputs: str) -> tuple[i
 
 
 def test_check_step_validates_inputs(tmp_path: Path) -> None:
-    assert check(tmp_path)[0::2] == (0, {"mode": "classify"})
-    assert check(tmp_path, event="push")[2] == {"mode": "install"}
-    assert check(tmp_path, event="workflow_run", **{"label-from": "r.json"})[2] == {"mode": "label"}
+    assert check(tmp_path)[0::2] == (0, {"mode": "classify", "needs-token": "false"})
+    assert check(tmp_path, event="push")[2] == {"mode": "install", "needs-token": "false"}
+    assert check(tmp_path, event="workflow_run", **{"label-from": "r.json"})[2] == {
+        "mode": "label",
+        "needs-token": "true",
+    }
     bad = [
         {"label": "yes"}, {"create-labels": "1"}, {"diff-from": "svn"}, {"gpu-layers": "all"},
         {"python-version": "3.10"}, {"python-version": "3.11; rm -rf /"}, {"cmake-args": "-DX=1\n-DY=2"},
@@ -182,8 +185,47 @@ def test_check_step_validates_inputs(tmp_path: Path) -> None:
         assert code == 2 and stdout.startswith("::error title=prtriage::input "), inputs
         assert outputs == {}, inputs
         assert "rm -rf" not in stdout  # values are never echoed into workflow commands
-    code, stdout, _ = check(tmp_path, event="pull_request_target")
-    assert code == 0 and "::warning title=prtriage::under pull_request_target use diff-from: github" in stdout
+
+
+def test_pull_request_target_with_a_checkout_diff_is_refused(tmp_path: Path) -> None:
+    """Issue 18, case 4: checking out the head under a write token and secrets only warned."""
+    code, stdout, outputs = check(tmp_path, event="pull_request_target")
+    assert code == 2 and outputs == {}
+    assert stdout.startswith("::error title=prtriage::under pull_request_target, diff-from: git")
+    assert "use diff-from: github" in stdout
+    code, _, outputs = check(tmp_path, event="pull_request_target", **{"diff-from": "github"})
+    assert code == 0 and outputs["mode"] == "classify"
+
+
+def step_envs(tmp_path: Path, event: str = "pull_request", **inputs: str) -> dict[str, dict[str, str]]:
+    """Every step's `env:` as the runner evaluates it, after the check step ran with these inputs."""
+    code, _, checked = check(tmp_path, event, **inputs)
+    assert code == 0
+    outputs = {"check": checked, "keys": {"venv": "/v"}, "python": {"python-path": "/p"}}
+    return {
+        str(s.get("id") or s["name"]): {
+            k: evaluate(str(v), inputs, outputs, SECRET) for k, v in (s.get("env") or {}).items()
+        }
+        for s in load_action()["runs"]["steps"]
+    }
+
+
+SECRET = "ghs_the-token-itself"
+
+
+def test_the_token_reaches_only_the_step_that_needs_it(tmp_path: Path) -> None:
+    """Issue 18, case 4: GITHUB_TOKEN went to the classify step even when nothing needed it."""
+
+    def holders(event: str = "pull_request", **inputs: str) -> list[str]:
+        envs = step_envs(tmp_path, event, **inputs)
+        return [name for name, env in envs.items() if any(SECRET in v for v in env.values())]
+
+    assert holders() == []  # classify only: the model needs no token
+    for inputs in ({"label": "true"}, {"comment": "true"}, {"diff-from": "github"}):
+        assert holders(**inputs) == ["run"], inputs
+    assert holders("workflow_run", **{"label-from": "r.json"}) == ["run"]
+    assert holders("push") == []  # install only
+    assert step_envs(tmp_path, label="true")["run"]["GITHUB_TOKEN"] == SECRET
 
 
 def keys(tmp_path: Path, workspace: Path, **inputs: str) -> dict[str, str]:

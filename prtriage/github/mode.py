@@ -65,14 +65,13 @@ def pull_request_change(
     """The pull request's change: `git diff base...head` in the clone, or the diff from the API."""
     title = pr.title if title is None else title
     body = pr.body if body is None else body
+    check_diff_source(diff_from, env)
     if diff_from == "github":
         client = GitHubClient.from_env(env, need_token=False)
         files = fetch_pull_files(client, pr.repository, pr.number, settings.exclude)
         if not files:
             raise GitError(f"pull request #{pr.number} changes no files")
         return Change(title, body, files, f"{pr.repository}#{pr.number} (GitHub API)")
-    if diff_from != "git":
-        raise UsageError(f"--diff-from must be one of {', '.join(DIFF_SOURCES)}")
     repo = git.repo_root(cwd)
     for what, sha in (("base", pr.base_sha), ("head", pr.head_sha)):
         if not git.ref_exists(repo, sha):
@@ -83,6 +82,18 @@ def pull_request_change(
         repo, git.DiffSpec(range=f"{pr.base_sha}...{pr.head_sha}"), settings.exclude, title, body
     )
     return Change(change.title, change.body, change.files, f"#{pr.number} {change.source}")
+
+
+def check_diff_source(diff_from: str, env: Mapping[str, str]) -> None:
+    """`git` or `github`; never `git` under pull_request_target (a write token and secrets)."""
+    if diff_from not in DIFF_SOURCES:
+        raise UsageError(f"--diff-from must be one of {', '.join(DIFF_SOURCES)}")
+    if diff_from == "git" and env.get("GITHUB_EVENT_NAME") == "pull_request_target":
+        raise UsageError(
+            "under pull_request_target, --diff-from git would diff a checkout of the pull request "
+            "under a write token",
+            hint="use --diff-from github (action input diff-from: github): the diff is fetched as data",
+        )
 
 
 def result_json(result: Result, pr: PullRequest) -> dict[str, object]:

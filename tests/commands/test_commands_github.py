@@ -51,3 +51,15 @@ def test_fail_on_is_an_error_annotation_and_exit_1(
     assert run_main("classify", "-C", str(actions), "--github", "--fail-on", "fix") == EXIT_FAIL_ON
     out = capsys.readouterr()
     assert "::error title=prtriage::#7 looks like fix" in out.out and "'fix' is in fail-on" in out.err
+
+
+def test_pull_request_target_refuses_a_checkout_diff(
+    actions: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request_target")
+    assert run_main("classify", "-C", str(actions), "--github") == 2
+    out = capsys.readouterr()
+    assert "under pull_request_target, --diff-from git would diff a checkout" in out.err
+    assert "--diff-from github" in out.err and fake.opened == 0
+    assert out.out.startswith("::error title=prtriage::under pull_request_target")

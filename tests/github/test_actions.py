@@ -167,7 +167,13 @@ def pr_repo(tmp_path: Path) -> tuple[Path, str, str]:
 
 
 def classify_step(cwd: Path, env: dict[str, str], **inputs: str) -> subprocess.CompletedProcess[str]:
-    outputs = {"check": {"mode": "classify"}, "keys": {"venv": str(VENV)}}
+    """The check step, then the run step with its outputs (the token only where it is needed)."""
+    checked = cwd.parent / "check-output"
+    checked.write_text("")
+    proc = run_step("check", inputs, {}, {**env, "GITHUB_OUTPUT": str(checked)}, cwd)
+    assert proc.returncode == 0, proc.stdout
+    outputs = {"check": read_outputs(checked), "keys": {"venv": str(VENV)}}
+    assert outputs["check"]["mode"] == "classify"
     return run_step("run", inputs, outputs, env, cwd)
 
 
