@@ -17,6 +17,7 @@ from rich.text import Text
 
 from prtriage import __version__, errors
 from prtriage.commands import cache as cache_command
+from prtriage.commands import config as config_command
 from prtriage.commands import data as data_command
 from prtriage.commands import eval as eval_command
 from prtriage.commands import label as label_command
@@ -216,6 +217,22 @@ def notes(**flags: Any) -> int:
     Conventional Commits type is shown only where it disagrees with the model.
     """
     return notes_command.run(notes_command.NotesOptions(**flags))
+
+
+@cli.command("config")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
+@click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
+              help="Run as if started in this folder.")  # fmt: skip
+@click.option("--github", is_flag=True,
+              help="As classify --github resolves them: from the pull request's base commit.")  # fmt: skip
+@click.option("--diff-from", type=click.Choice(["git", "github"]), default="git", show_default=True,
+              help="With --github: read the base commit from the clone, or through the API.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config(**flags: Any) -> int:
+    """Print the effective settings and where each came from: flag, environment, which config
+    file (at which commit, under --github), or the default."""
+    return config_command.run(config_command.ConfigOptions(**flags))
 
 
 @cli.group()

@@ -55,6 +55,10 @@ class Settings:
     size_thresholds: tuple[int, ...] = DEFAULT_SIZE_THRESHOLDS
     path_labels: LabelMap = ()  # (glob, label): the label when a changed file matches
     config_file: Path | None = field(default=None, compare=False)
+    # Where the config came from, as reports name it ("" when there was none), and each key's
+    # source (flag, environment, the config, default) for `prtriage config`.
+    config_source: str = field(default="", compare=False)
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def category_names(self) -> tuple[str, ...]:
@@ -191,7 +195,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "size-thresholds": ("size_thresholds", _as_thresholds),
     "path-labels": ("path_labels", parse_path_labels),
 }
-_PATH_KEYS = ("model", "adapter", "lexical")
+PATH_KEYS = ("model", "adapter", "lexical")  # settings that name files
 KNOWN_KEYS = ("categories", *_KEYS)
 # PRTRIAGE_* variables that are not settings, so that a misspelt one can be told apart.
 OTHER_VARIABLES = (
@@ -224,22 +228,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
 
 
+@dataclass(frozen=True)
+class ConfigLayer:
+    """A config file's checked prtriage table and how reports name where it came from."""
+
+    values: dict[str, Any]
+    source: str  # the path, or under --github "PATH at base commit SHA"
+    path: Path | None = None  # the file on disk, when it was read from disk
+
+
+def config_table(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    """The prtriage table of a parsed config file named `name`, every key checked."""
+    table = data.get("tool", {}).get("prtriage", {}) if name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.prtriage] must be a table")
+    for key in table:
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"{source}: unknown key {key!r}", hint=_key_hint(key))
+    return dict(table)
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The prtriage table of a config file, with keys checked and relative paths made absolute."""
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    data = _read_toml(path)
-    table = data.get("tool", {}).get("prtriage", {}) if path.name == "pyproject.toml" else data
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.prtriage] must be a table")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in KNOWN_KEYS:
-            raise ConfigError(f"{path}: unknown key {key!r}", hint=_key_hint(key))
-        reserved = value in (DEFAULT_REFERENCE, NO_ADAPTER) and key in ("model", "adapter")
-        if key in _PATH_KEYS and isinstance(value, str) and _is_relative_path(value) and not reserved:
-            value = str((path.parent / value).resolve())
-        values[key] = value
+    values = config_table(_read_toml(path), path.name, str(path))
+    for key in PATH_KEYS:
+        value = values.get(key)
+        if isinstance(value, str) and is_local_path(key, value) and not Path(value).is_absolute():
+            values[key] = str((path.parent / value).resolve())
     return values
 
 
@@ -250,21 +267,45 @@ def _key_hint(key: str) -> str:
     return "known keys: " + ", ".join(KNOWN_KEYS)
 
 
-def _is_relative_path(value: str) -> bool:
-    return "://" not in value and not Path(value).is_absolute()
+def is_local_path(key: str, value: str) -> bool:
+    """A model, adapter or lexical setting that names a file: not hf://, and for the model and
+    the adapter not the words `default` or `none`."""
+    reserved = value in (DEFAULT_REFERENCE, NO_ADAPTER) and key in ("model", "adapter")
+    return "://" not in value and not reserved
 
 
-def _env_name(key: str) -> str:
+def effective(settings: Settings) -> list[tuple[str, object, str]]:
+    """(key, value as JSON would hold it, source) for every config key: what `prtriage config` shows."""
+    rows: list[tuple[str, object, str]] = []
+    sources = dict(settings.sources)
+    for key in KNOWN_KEYS:
+        value: Any
+        if key == "categories":
+            value = {c.name: c.definition for c in settings.categories}
+        elif key in ("labels", "notes"):
+            value = {category: text for category, text in getattr(settings, key)}
+        else:
+            value = getattr(settings, _KEYS[key][0])
+            value = list(value) if isinstance(value, tuple) else value
+        rows.append((key, value, sources.get(key, "default")))
+    return rows
+
+
+def env_name(key: str) -> str:
     return "PRTRIAGE_" + key.upper().replace("-", "_")
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key in KNOWN_KEYS:
-        name = _env_name(key)
-        if env.get(name):
-            values[key] = env[name]
-    return values
+    return {key: env[env_name(key)] for key in KNOWN_KEYS if env.get(env_name(key))}
+
+
+def working_tree_config(
+    env: Mapping[str, str], cwd: Path, config_file: Path | None = None
+) -> ConfigLayer | None:
+    """The config of the working tree: `config_file`, PRTRIAGE_CONFIG, or the nearest one found."""
+    config_file = config_file or (Path(env["PRTRIAGE_CONFIG"]) if env.get("PRTRIAGE_CONFIG") else None)
+    path = config_file or find_config_file(cwd.resolve())
+    return ConfigLayer(read_config_file(path), str(path), path) if path else None
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
@@ -273,7 +314,7 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     An unknown config key is an error; a variable may be meant for another version or tool, so it
     is a warning, but never silent.
     """
-    known = [*(_env_name(k) for k in KNOWN_KEYS), *OTHER_VARIABLES]
+    known = [*(env_name(k) for k in KNOWN_KEYS), *OTHER_VARIABLES]
     warnings = []
     for name in sorted(env):
         if not name.startswith("PRTRIAGE_") or name in known:
@@ -290,23 +331,30 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     config_file: Path | None = None,
+    layer: ConfigLayer | None = None,
+    no_file: str = "",
 ) -> Settings:
     """Merge flags > PRTRIAGE_* environment > config file > defaults into one checked Settings.
 
-    `flags` uses config keys (kebab-case); None values mean "not given".
+    `flags` uses config keys (kebab-case); None values mean "not given". The config is `layer`
+    when given (under --github: the base commit's, read by github/base_config.py), else the
+    working tree's; `no_file` says where none was found, for reports.
     """
     env = os.environ if env is None else env
-    cwd = cwd or Path.cwd()
-    config_file = config_file or (Path(env["PRTRIAGE_CONFIG"]) if env.get("PRTRIAGE_CONFIG") else None)
-    path = config_file or find_config_file(cwd.resolve())
+    if layer is None and not no_file:
+        layer = working_tree_config(env, cwd or Path.cwd(), config_file)
+    env_values = _from_env(env)
+    file_source = layer.source if layer else ""
     layers = [
-        (read_config_file(path) if path else {}, str(path)),
-        (_from_env(env), "environment"),
-        ({k: v for k, v in flags.items() if v is not None and v != ()}, "command line"),
+        (layer.values if layer else {}, file_source, lambda key: file_source),
+        (env_values, "environment", lambda key: f"environment ({env_name(key)})"),
+        ({k: v for k, v in flags.items() if v is not None and v != ()}, "command line", lambda key: "flag"),
     ]
-    fields: dict[str, Any] = {"config_file": path}
-    for values, source in layers:
+    fields: dict[str, Any] = {"config_file": layer.path if layer else None}
+    sources = dict.fromkeys(KNOWN_KEYS, "default")
+    for values, source, provenance in layers:
         for key, value in values.items():
+            sources[key] = provenance(key)
             if key == "categories":
                 if isinstance(value, str):
                     value = [v.strip() for v in value.split(",") if v.strip()]
@@ -314,6 +362,8 @@ def resolve_settings(
                 continue
             attr, convert = _KEYS[key]
             fields[attr] = convert(key, value, source)
+    fields["config_source"] = layer.source if layer else no_file
+    fields["sources"] = tuple(sources.items())
     settings = Settings(**fields)
     check_known(settings.fail_on, settings.categories, "fail-on")
     check_label_map(settings.labels, settings.categories)

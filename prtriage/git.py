@@ -106,6 +106,26 @@ def commit_id(repo: Path, ref: str) -> str | None:
     return run_git(repo, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
 
 
+def read_blob(repo: Path, commit: str, path: str) -> bytes | None:
+    """The file `path` (from the repository root) as `commit` holds it, or None when it has none.
+
+    Read from the object store, never the working tree: under --github the working tree may be
+    the pull request's.
+    """
+    spec = f"{commit}:{path}"
+    if commit.startswith("-") or run_git(repo, "cat-file", "-t", spec, check=False).strip() != "blob":
+        return None
+    try:
+        proc = subprocess.run(
+            [*_GIT, "cat-file", "blob", spec], cwd=repo, capture_output=True, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", hint="install git and try again") from None
+    if proc.returncode != 0:
+        raise _failure("cat-file", proc.stderr, proc.returncode)
+    return proc.stdout
+
+
 def find_merge_base(repo: Path, a: str, b: str) -> str | None:
     return run_git(repo, "merge-base", a, b, check=False).strip() or None
 

@@ -8,7 +8,8 @@ creates it only with issues: write. Issue comments (list, create, edit, delete) 
 the token writes is done by a bot (`github-actions[bot]`), what a test seeds with `label_by`,
 `unlabel_by` or `set_labels` may be a person's. As on GitHub, every label on an issue got there
 through an event: seed labels through those helpers, not by writing `issue_labels`. A pull
-request's files (`/pulls/N/files`) are listed with GitHub's fields. Every request is recorded for
+request's files (`/pulls/N/files`) are listed with GitHub's fields, and files of commits
+(the contents API) are served as raw bytes. Every request is recorded for
 the tests to check.
 """
 
@@ -61,6 +62,7 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue → comments
     next_comment_id: int = 1000
     next_event_id: int = 5000
+    files: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (commit, path) → contents
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
@@ -197,6 +199,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     labels.remove(parts[3])
                     state.record(number, "unlabeled", parts[3], BOT)
                     return self._send(200, [{"name": n} for n in labels])
+            if parts[:1] == ["contents"] and method == "GET":
+                return self._contents("/".join(parts[1:]), query.get("ref", ""))
             if parts[:1] == ["pulls"] and method == "GET":
                 number = int(parts[1])
                 pull = state.pulls.get(number)
@@ -213,6 +217,19 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     head = {"sha": pull.head_sha, "repo": {"full_name": pull.head_repo}}
                     return self._send(200, {"number": number, "head": head, "draft": pull.draft,
                                             "user": pull.author, "state": "open"})  # fmt: skip
+            return self._send(404, {"message": "Not Found"})
+
+        def _contents(self, path: str, ref: str) -> None:
+            """A file's raw bytes (Accept: raw), a folder's listing as JSON, else 404."""
+            if (ref, path) in state.files:
+                return self._send(
+                    200, state.files[(ref, path)], {"Content-Type": "application/vnd.github.raw"}
+                )
+            inside = [p for r, p in state.files if r == ref and p.startswith(path + "/")]
+            if inside:
+                return self._send(
+                    200, [{"name": p[len(path) + 1 :].split("/")[0], "path": p} for p in inside]
+                )
             return self._send(404, {"message": "Not Found"})
 
         def _comment(self, method: str, comment_id: int, body: Any) -> None:

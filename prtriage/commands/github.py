@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prtriage.commands.common import classify_and_print, fail_on_code, stderr
-from prtriage.config import Settings
 from prtriage.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class GitHubOptions:
     cwd: Path
-    settings: Settings
+    flags: Mapping[str, Any]  # settings given as flags; the config comes from the base commit
+    config: Path | None  # --config: a path in the base commit (or a file outside the clone)
     fmt: str
     title: str | None
     body: str | None
@@ -38,23 +39,26 @@ def label_options(enabled: bool, prefix: str | None, create: bool) -> LabelOptio
 
 
 def run(options: GitHubOptions) -> int:
-    from prtriage.github import actions, mode
+    from prtriage.github import actions, base_config, mode
     from prtriage.github.label_rules import from_diffs
 
     o, err = options, stderr()
     with mode.errors_as_annotations():
         pr = actions.read_pull_request(os.environ)
-        if mode.skipped(pr, o.settings, sys.stdout):
+        mode.check_diff_source(o.diff_from, os.environ)
+        settings, read = base_config.settings_from_base(pr, o.cwd, o.flags, o.config, o.diff_from, os.environ)
+        if mode.skipped(pr, settings, sys.stdout):
             return EXIT_OK
-        change = mode.pull_request_change(pr, o.cwd, o.settings, o.diff_from, os.environ, o.title, o.body)
+        change = mode.pull_request_change(pr, o.cwd, settings, o.diff_from, os.environ, o.title, o.body)
+        notice = base_config.config_change_notice(read, pr, [f.path for f in change.files])
         # File names and model output are the pull request author's text: no workflow commands in it.
         with actions.commands_stopped(sys.stdout) if o.fmt != "json" else contextlib.nullcontext():
-            result = classify_and_print(change, o.settings, o.fmt, err)
-        mode.publish(result, pr, o.settings, os.environ, sys.stdout)
+            result = classify_and_print(change, settings, o.fmt, err)
+        mode.publish(result, pr, settings, os.environ, sys.stdout, notice)
         if o.labels.enabled:
-            outcome = mode.apply_label(result, pr, o.settings, o.labels, os.environ, from_diffs(change.files))
+            outcome = mode.apply_label(result, pr, settings, o.labels, os.environ, from_diffs(change.files))
             err.print(f"prtriage: {outcome.describe()}", markup=False)
         if o.comment:
             said = mode.apply_comment(result, pr, os.environ)
             err.print(f"prtriage: {said.describe()}", markup=False)
-    return fail_on_code(result.category, o.settings, err, result.uncertain)
+    return fail_on_code(result.category, settings, err, result.uncertain)

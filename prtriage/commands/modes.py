@@ -125,8 +125,22 @@ def _check_input(f: ClassifyFlags) -> None:
 
 
 def run(flags: ClassifyFlags) -> int:
-    """Settings first (a bad config is reported before a bad flag), then the check, then the mode."""
+    """Settings first (a bad config is reported before a bad flag), then the check, then the mode.
+
+    Under --github the working tree is the pull request's: its config is never read; the mode
+    reads the base commit's (github/base_config.py).
+    """
     cwd = flags.repo.resolve()
+    if flags.github:
+        check(flags)
+        labels = github.label_options(flags.label_, flags.label_prefix, flags.create_labels)
+        body = read_body(flags.body, flags.body_file)
+        return github.run(
+            github.GitHubOptions(
+                cwd, flags.settings_flags(), flags.config, flags.fmt, flags.title, body, flags.diff_from,
+                labels, flags.comment,
+            )
+        )  # fmt: skip
     settings = resolve_settings(flags.settings_flags(), cwd=cwd, config_file=flags.config)
     mode = check(flags)
     if mode == "input":
@@ -137,13 +151,6 @@ def run(flags: ClassifyFlags) -> int:
         options = hooks.CommitMsgOptions(cwd, settings, flags.message_file, flags.fail_on_mismatch)
         return hooks.commit_msg(options)
     body = read_body(flags.body, flags.body_file)
-    if mode == "github":
-        labels = github.label_options(flags.label_, flags.label_prefix, flags.create_labels)
-        return github.run(
-            github.GitHubOptions(
-                cwd, settings, flags.fmt, flags.title, body, flags.diff_from, labels, flags.comment
-            )
-        )
     if mode == "pre-push":
         return hooks.pre_push(hooks.PrePushOptions(cwd, settings, flags.fmt, flags.title, body))
     spec = diff_spec(flags.staged, flags.range_, settings)

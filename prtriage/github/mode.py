@@ -18,6 +18,7 @@ from prtriage import git
 from prtriage.change import Change, Result
 from prtriage.config import Settings
 from prtriage.errors import GitError, PrtriageError, UsageError
+from prtriage.escape import markdown_text
 from prtriage.github.actions import (
     PullRequest,
     annotation,
@@ -28,6 +29,7 @@ from prtriage.github.actions import (
     write_outputs,
 )
 from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.base_config import FETCH_HINT
 from prtriage.github.comment import CommentOutcome, result_from_json, sync_comment
 from prtriage.github.label_rules import ChangedFile, extra_labels, list_pull_files, skipped_because
 from prtriage.github.labels import LabelOutcome, label_name, sync_label
@@ -36,7 +38,6 @@ from prtriage.report import to_markdown, uncertain_note
 from prtriage.triage import change_from_git
 
 DIFF_SOURCES = ("git", "github")
-FETCH_HINT = "check out with full history: actions/checkout with fetch-depth: 0"
 TITLE = "prtriage"
 
 
@@ -62,10 +63,10 @@ def pull_request_change(
     pr: PullRequest, cwd: Path, settings: Settings, diff_from: str, env: Mapping[str, str],
     title: str | None = None, body: str | None = None,
 ) -> Change:  # fmt: skip
-    """The pull request's change: `git diff base...head` in the clone, or the diff from the API."""
+    """The pull request's change: `git diff base...head` in the clone, or the diff from the API
+    (`check_diff_source` first)."""
     title = pr.title if title is None else title
     body = pr.body if body is None else body
-    check_diff_source(diff_from, env)
     if diff_from == "github":
         client = GitHubClient.from_env(env, need_token=False)
         files = fetch_pull_files(client, pr.repository, pr.number, settings.exclude)
@@ -101,8 +102,12 @@ def result_json(result: Result, pr: PullRequest) -> dict[str, object]:
     return {**result.to_json(), "pull_request": pr.to_json()}
 
 
-def publish(result: Result, pr: PullRequest, settings: Settings, env: Mapping[str, str], out: Any) -> None:
-    """Step outputs, the job summary, and one annotation (an error when the category is in fail-on)."""
+def publish(
+    result: Result, pr: PullRequest, settings: Settings, env: Mapping[str, str], out: Any,
+    config_notice: str | None = None,
+) -> None:  # fmt: skip
+    """Step outputs, the job summary (which says where the config came from), and one annotation
+    (an error when the category is in fail-on); a notice when the pull request changes the config."""
     if env.get("GITHUB_OUTPUT"):
         write_outputs(
             Path(env["GITHUB_OUTPUT"]),
@@ -115,7 +120,12 @@ def publish(result: Result, pr: PullRequest, settings: Settings, env: Mapping[st
         )
     if env.get("GITHUB_STEP_SUMMARY"):
         heading = f"### prtriage: pull request #{pr.number}"
-        append_summary(Path(env["GITHUB_STEP_SUMMARY"]), to_markdown(result, heading=heading) + "\n")
+        config = f"<sub>config: {markdown_text(settings.config_source or 'none')}</sub>\n"
+        if config_notice:
+            config += f"\n**Config:** {markdown_text(config_notice)}.\n"
+        append_summary(Path(env["GITHUB_STEP_SUMMARY"]), to_markdown(result, heading=heading) + config + "\n")
+    if config_notice:
+        print(annotation("notice", config_notice, TITLE), file=out, flush=True)
     said = f"#{pr.number} looks like {result.category} ({result.confidence:.0%})"
     said += f": {result.reasoning}" if result.reasoning else ""
     if result.uncertain:

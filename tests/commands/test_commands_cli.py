@@ -8,7 +8,7 @@ import click
 import pytest
 
 from prtriage import cli
-from prtriage.commands import data, label, modes, notes
+from prtriage.commands import config, data, label, modes, notes
 from prtriage.commands import eval as eval_command
 
 
@@ -17,6 +17,7 @@ from prtriage.commands import eval as eval_command
     [
         (cli.classify, modes.ClassifyFlags),
         (cli.label, label.LabelCommandOptions),
+        (cli.config, config.ConfigOptions),
         (cli.notes, notes.NotesOptions),
         (cli.eval_, eval_command.EvalOptions),
         (cli.data_from_git, data.FromGitOptions),

@@ -63,3 +63,61 @@ def test_pull_request_target_refuses_a_checkout_diff(
     assert "under pull_request_target, --diff-from git would diff a checkout" in out.err
     assert "--diff-from github" in out.err and fake.opened == 0
     assert out.out.startswith("::error title=prtriage::under pull_request_target")
+
+
+@pytest.fixture
+def config_pr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A pull request whose head rewrites the config: drops the fail-on category, points the model
+    at a file it adds; the working tree is the head, as actions/checkout leaves it."""
+    from conftest import commit
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "init", {"src/app.py": "x = 1\n", ".prtriage.toml": 'fail-on = ["fix"]\n'})
+    base = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "-b", "feature")
+    rules = 'categories = ["feature", "docs"]\nmodel = "evil.gguf"\n'
+    commit(root, "Fix x", {"src/app.py": "x = 2\n", ".prtriage.toml": rules, "evil.gguf": "GGUF\0\0\0\0"})
+    head = git(root, "rev-parse", "HEAD").strip()
+    side = {"repo": {"full_name": "o/r"}}
+    pr = {
+        "number": 7,
+        "title": "Fix x",
+        "body": "",
+        "base": {"sha": base, **side},
+        "head": {"sha": head, **side},
+    }
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": {"full_name": "o/r"}, "pull_request": pr}))
+    for name in ("output", "summary"):
+        (tmp_path / name).write_text("")
+    env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event), "GITHUB_ACTIONS": "true",
+           "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}  # fmt: skip
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return root, base
+
+
+def test_the_base_commits_config_judges_the_pull_request(
+    config_pr: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Issue 18, case 3: the head's config decided how the head was judged (and which model ran)."""
+    from prtriage import triage
+
+    root, base = config_pr
+    fake, seen = FakeEngine.answering("fix", 0.8), []
+    monkeypatch.setattr(triage, "open_engine", lambda settings: seen.append(settings) or fake)
+    assert run_main("classify", "-C", str(root), "--github") == EXIT_FAIL_ON
+    (settings,) = seen
+    assert settings.fail_on == ("fix",) and settings.model is None and len(settings.categories) == 10
+    out = capsys.readouterr().out
+    assert "::notice title=prtriage::this pull request changes prtriage's config (.prtriage.toml)" in out
+    assert "its changes take effect after merge" in out
+    summary = (tmp_path / "summary").read_text()
+    assert f"config: .prtriage.toml at the base commit {base[:12]}" in summary
+    # Locally the working tree's config stays in force.
+    monkeypatch.delenv("GITHUB_EVENT_NAME")
+    assert run_main("classify", "-C", str(root), "--range", f"{base}..HEAD") == EXIT_OK
+    assert seen[-1].model == str(root / "evil.gguf") and len(seen[-1].categories) == 2
