@@ -26,6 +26,7 @@ class BatchSummary:
     categories: Counter[str] = field(default_factory=Counter)
     failing: Counter[str] = field(default_factory=Counter)  # categories of the results not uncertain
     uncertain: int = 0
+    planted: int = 0  # results whose change holds text addressed to the classifier
 
 
 def _count_lines(path: Path) -> int | None:
@@ -82,6 +83,7 @@ def _classify_record(
         return BadLine(str(input_path), number, e.message)
     summary.classified += 1
     summary.categories[result.category] += 1
+    summary.planted += bool(result.planted)
     if result.uncertain:
         summary.uncertain += 1
     else:

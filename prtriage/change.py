@@ -14,6 +14,7 @@ from typing import Any
 
 from prtriage.conventional import Declared
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
+from prtriage.planted_text import PlantedSpan
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Result:
     adapter_sha256: str | None = None
     declared: Declared | None = None  # the title's Conventional Commits type (declared = check, trust)
     decided_by: str = "model"  # or "declared type" (declared = trust): the model did not run
+    planted: tuple[PlantedSpan, ...] = ()  # text of the change addressed to the classifier
 
     @property
     def uncertain(self) -> bool:
@@ -105,6 +107,7 @@ class Result:
             "source": self.source,
             "prompt_tokens": self.prompt_tokens,
             "description_cut": self.body_cut,
+            "planted": [span.to_json() for span in self.planted],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 

@@ -129,6 +129,8 @@ def _label_options(condition: str) -> _Decorator:
                      help=when("put this label on uncertain results (default: no label).")),
         click.option("--label-map", metavar="CAT=LABEL,...",
                      help=when("labels for categories, e.g. fix=bug,feature=enhancement ('' for none).")),
+        click.option("--planted-label", metavar="NAME",
+                     help=when("add this label when the change holds text addressed to the classifier.")),
     )  # fmt: skip
 
 
@@ -164,6 +166,8 @@ def _label_options(condition: str) -> _Decorator:
               help="With --github: diff the local clone, or fetch the diff through the API (no checkout).")  # fmt: skip
 @click.option("--label", "label_", is_flag=True, help="With --github: label the pull request with its category.")  # fmt: skip
 @_label_options("With --label: ")
+@click.option("--planted", type=click.Choice(["fail", "report"]),
+              help="Text addressed to the classifier: fail closed (exit 4) with fail-on and in hooks, or only report it [fail].")  # fmt: skip
 @click.option("--comment", is_flag=True,
               help="With --github: keep one pull-request comment with the result (edited each run).")  # fmt: skip
 @click.option("--pre-push", is_flag=True, help="Classify what is being pushed (pre-commit pre-push hook).")

@@ -44,6 +44,10 @@ class Settings:
     uncertain_label: str | None = None  # with --label: put on uncertain results (off by default)
     scorer: str = "llm"  # "fused": the LLM's category scores mixed with a lexical model's
     lexical: str | None = None  # the fused scorer's lexical model (.npz); None: the shipped one
+    # A result whose change holds text addressed to the classifier: "fail" fails closed (exit 4)
+    # with fail-on set and in the hooks; "report" only reports it (docs/security.md).
+    planted: str = "fail"
+    planted_label: str | None = None  # with --label: put on such results (off by default)
     labels: LabelMap = ()  # category → label name ("" for none); unmapped: prefix + category
     notes: LabelMap = ()  # category → release-notes heading, in order ("" hides the category)
     # A title's Conventional Commits type: trust it, check the model against it, or ignore it.
@@ -186,6 +190,8 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "uncertain-label": ("uncertain_label", _as_str),
     "scorer": ("scorer", _as_choice("llm", "fused")),
     "lexical": ("lexical", _as_str),
+    "planted": ("planted", _as_choice("fail", "report")),
+    "planted-label": ("planted_label", _as_str),
     "labels": ("labels", parse_label_map),
     "notes": ("notes", _as_headings),
     "declared": ("declared", _as_choice(*DECLARED)),

@@ -1,11 +1,15 @@
-"""The one exception hierarchy. `cli.main` maps it to exit codes; nothing else exits."""
+"""The one exception hierarchy and the one table of exit codes. `cli.main` maps exceptions to
+these codes; nothing else exits."""
 
 from __future__ import annotations
 
 EXIT_OK = 0
-EXIT_FAIL_ON = 1
-EXIT_USAGE = 2
-EXIT_CANNOT_TRIAGE = 3
+EXIT_FAIL_ON = 1  # the category is in fail-on (or the commit type disagrees, --fail-on-mismatch)
+EXIT_USAGE = 2  # bad flags, config or input
+EXIT_CANNOT_TRIAGE = 3  # git, the model, the GitHub API; or a bug
+# The change holds text addressed to the classifier and the result must not be trusted: with
+# fail-on set (and in the hooks), unless `planted = "report"` (docs/security.md).
+EXIT_PLANTED = 4
 EXIT_INTERRUPTED = 130
 EXIT_PIPE_CLOSED = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell reports it
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from prtriage.change import FileEntry, Result
 from prtriage.escape import markdown_code, markdown_text, one_line, valid_text
+from prtriage.planted_text import PlantedSpan
 
 FORMATS = ("text", "json", "markdown")
 DECLARED_NOTE = "declared by the title's Conventional Commits type: the model did not run"
@@ -47,9 +48,26 @@ def uncertain_note(result: Result) -> str:
     )
 
 
+def planted_note(result: Result) -> str:
+    """Why the result may have been steered, in one line (empty when nothing was planted)."""
+    if not result.planted:
+        return ""
+    places = sorted({span.where for span in result.planted})
+    return (
+        f"planted text: the change holds text addressed to the classifier ({', '.join(places)}); "
+        "the category may have been steered: review it"
+    )
+
+
 def print_text(result: Result, console: Console, show_timings: bool = True) -> None:
     if result.uncertain:
         console.print(Text(uncertain_note(result), style="bold yellow"), soft_wrap=True)
+    if result.planted:
+        console.print(Text(one_line(planted_note(result)), style="bold red"), soft_wrap=True)
+        for span in result.planted:
+            console.print(
+                Text(f"  {one_line(span.where)} ({span.kind}): {span.text}", style="red"), soft_wrap=True
+            )
     head = Text()
     head.append(result.category, style="bold green")
     head.append(f"  {result.confidence:.0%} ", style="bold")
@@ -96,6 +114,12 @@ def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     lines = [heading, ""]
     if result.uncertain:
         lines += [f"**Uncertain:** {markdown_text(uncertain_note(result).removeprefix('uncertain: '))}.", ""]
+    if result.planted:
+        lines += [
+            f"**Planted text:** {markdown_text(planted_note(result).removeprefix('planted text: '))}.",
+            "",
+        ]
+        lines += [_planted_item(span) for span in result.planted] + [""]
     lines += [f"**Category:** {markdown_code(result.category)} ({result.confidence:.0%})", ""]
     if result.decided_by != "model":
         lines += [f"_{DECLARED_NOTE}._", ""]
@@ -109,6 +133,10 @@ def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     )
     lines.append(f"<sub>{model} · {result.prompt_tokens} prompt tokens</sub>")
     return "\n".join(lines) + "\n"
+
+
+def _planted_item(span: PlantedSpan) -> str:
+    return f"- {markdown_code(span.where)} ({markdown_text(span.kind)}): “{markdown_text(span.text)}”"
 
 
 def _files_details(files: Sequence[FileEntry]) -> str:

@@ -17,6 +17,7 @@ from prtriage.diff import LINGUIST_ATTRS, mark_skipped, parse_diff
 from prtriage.engine import Engine, LlamaEngine, probabilities
 from prtriage.errors import GitError
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
+from prtriage.planted_text import find_planted
 from prtriage.prompt import category_segment, reasoning_prefix_segment
 
 
@@ -83,7 +84,8 @@ def fused_probabilities(
 
 
 def classify(change: Change, engine: Engine, settings: Settings) -> Result:
-    """Score every category after the prompt; the most likely one gets a reasoning."""
+    """Score every category after the prompt; the most likely one gets a reasoning. Text of the
+    change addressed to the classifier is found and carried in the result (planted_text.py)."""
     start = time.perf_counter()
     fitted = budget(change, engine, settings)
     budget_s = time.perf_counter() - start
@@ -114,6 +116,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         scorer=settings.scorer,
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
+        planted=find_planted(change.title, change.body, change.files, names),
     )
 
 

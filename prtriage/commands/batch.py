@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prtriage import errors
-from prtriage.commands.common import fail_on_code, open_engine, stderr
+from prtriage.commands.common import PLANTED_FAILS, fail_on_code, open_engine, stderr
 from prtriage.config import Settings
 
 
@@ -34,5 +34,13 @@ def run(options: BatchOptions) -> int:
         raise errors.UsageError(f"no record in {input_} could be classified")
     if summary.uncertain:
         err.print(f"{summary.uncertain} results were uncertain (below min-confidence)", markup=False)
+    if summary.planted:
+        err.print(
+            f"{summary.planted} changes hold text addressed to the classifier (their `planted` field)",
+            markup=False,
+        )
+        if settings.fail_on and settings.planted == "fail":
+            err.print(PLANTED_FAILS, markup=False)
+            return errors.EXIT_PLANTED
     # summary.failing holds only results that are not uncertain; batch names no category on stderr.
     return max((fail_on_code(c, settings) for c in summary.failing), default=errors.EXIT_OK)

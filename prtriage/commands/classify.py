@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prtriage import git
-from prtriage.commands.common import classify_and_print, fail_on_code, stderr
+from prtriage.commands.common import classify_and_print, result_code, stderr
 from prtriage.config import Settings
 
 
@@ -27,4 +27,4 @@ def run(options: ClassifyOptions) -> int:
     change = triage.change_from_git(o.cwd, o.spec, o.settings.exclude, o.title, o.body)
     err = stderr()
     result = classify_and_print(change, o.settings, o.fmt, err)
-    return fail_on_code(result.category, o.settings, err, result.uncertain)
+    return result_code(result, o.settings, err)

@@ -100,6 +100,31 @@ def classify_and_print(change: Change, settings: Settings, fmt: str, err: Consol
     return result
 
 
+PLANTED_FAILS = (
+    "prtriage: failing closed: the change holds text addressed to the classifier, so its category "
+    'cannot be trusted (planted = "report" only reports it)'
+)
+
+
+def planted_code(
+    result: Result, settings: Settings, err: Console | None = None, hook: bool = False
+) -> int | None:
+    """EXIT_PLANTED when planted text must fail the run: with fail-on set, or in a hook (`hook`),
+    unless `planted = "report"`. Checked before fail-on: planted text that lowers the confidence
+    below min-confidence must not slip past the gate as an uncertain result would."""
+    if not result.planted or settings.planted == "report" or not (settings.fail_on or hook):
+        return None
+    if err is not None:
+        err.print(PLANTED_FAILS, markup=False)
+    return errors.EXIT_PLANTED
+
+
+def result_code(result: Result, settings: Settings, err: Console, hook: bool = False) -> int:
+    """The exit code of one classified change: planted text first, then fail-on."""
+    planted = planted_code(result, settings, err, hook)
+    return planted if planted is not None else fail_on_code(result.category, settings, err, result.uncertain)
+
+
 def fail_on_code(
     category: str, settings: Settings, err: Console | None = None, uncertain: bool = False
 ) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prtriage.commands.common import classify_and_print, fail_on_code, stderr
+from prtriage.commands.common import classify_and_print, result_code, stderr
 from prtriage.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -58,7 +58,10 @@ def run(options: GitHubOptions) -> int:
         if o.labels.enabled:
             outcome = mode.apply_label(result, pr, settings, o.labels, os.environ, from_diffs(change.files))
             err.print(f"prtriage: {outcome.describe()}", markup=False)
+            review = mode.apply_planted_label(result, pr, settings, o.labels, os.environ)
+            if review:
+                err.print(f"prtriage: {review}", markup=False)
         if o.comment:
             said = mode.apply_comment(result, pr, os.environ)
             err.print(f"prtriage: {said.describe()}", markup=False)
-    return fail_on_code(result.category, settings, err, result.uncertain)
+    return result_code(result, settings, err)

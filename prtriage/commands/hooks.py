@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prtriage import errors
-from prtriage.commands.common import classify_and_print, fail_on_code, open_engine, stderr
+from prtriage.commands.common import (
+    classify_and_print,
+    fail_on_code,
+    open_engine,
+    planted_code,
+    result_code,
+    stderr,
+)
 from prtriage.config import Settings
-from prtriage.report import uncertain_note
+from prtriage.report import planted_note, uncertain_note
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ def pre_push(options: PrePushOptions) -> int:
         err.print("prtriage: this push sends no file changes: nothing to classify")
         return errors.EXIT_OK
     result = classify_and_print(change, o.settings, o.fmt, err)
-    return fail_on_code(result.category, o.settings, err, result.uncertain)
+    return result_code(result, o.settings, err, hook=True)  # planted text blocks the push
 
 
 def commit_msg(options: CommitMsgOptions) -> int:
@@ -57,6 +64,13 @@ def commit_msg(options: CommitMsgOptions) -> int:
     err.print(f"prtriage: {check.text}", markup=False)
     if result.uncertain:
         err.print(f"prtriage: {uncertain_note(result)}", markup=False)
+    if result.planted:
+        err.print(f"prtriage: {planted_note(result)}", markup=False)
+        for span in result.planted:
+            err.print(f"  {span.describe()}", markup=False)
+    planted = planted_code(result, o.settings, err, hook=True)
+    if planted is not None:
+        return planted
     if not check.agrees and o.fail_on_mismatch and not result.uncertain:
         return errors.EXIT_FAIL_ON
     return fail_on_code(result.category, o.settings, err, result.uncertain)

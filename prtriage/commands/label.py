@@ -22,6 +22,7 @@ class LabelCommandOptions:
     create_labels: bool = False
     uncertain_label: str | None = None
     label_map: str | None = None
+    planted_label: str | None = None
     comment: bool = False
     config: Path | None = None
 
@@ -30,7 +31,7 @@ def run(options: LabelCommandOptions) -> int:
     from prtriage.github import mode
 
     o = options
-    flags = {"uncertain-label": o.uncertain_label, "labels": o.label_map}
+    flags = {"uncertain-label": o.uncertain_label, "labels": o.label_map, "planted-label": o.planted_label}
     settings = resolve_settings(flags, cwd=Path.cwd(), config_file=o.config)
     with mode.errors_as_annotations():
         done = mode.label_from_result(

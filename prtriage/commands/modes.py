@@ -45,6 +45,8 @@ class ClassifyFlags(ModelFlags):
     create_labels: bool = False
     uncertain_label: str | None = None
     label_map: str | None = None
+    planted_label: str | None = None
+    planted: str | None = None
     comment: bool = False
     pre_push: bool = False
     commit_msg: bool = False
@@ -57,6 +59,7 @@ class ClassifyFlags(ModelFlags):
             **self.model_settings(), "base": self.base, "gpu-layers": self.gpu_layers,
             "fail-on": self.fail_on, "exclude": self.exclude, "min-confidence": self.min_confidence,
             "uncertain-label": self.uncertain_label, "scorer": self.scorer, "labels": self.label_map,
+            "planted": self.planted, "planted-label": self.planted_label,
         }  # fmt: skip
 
 
@@ -78,6 +81,8 @@ def check(flags: ClassifyFlags) -> Mode:
             raise errors.UsageError(f"{flag} goes with --github")
     if f.uncertain_label is not None and not f.label_:
         raise errors.UsageError("--uncertain-label goes with --label")
+    if f.planted_label is not None and not f.label_:
+        raise errors.UsageError("--planted-label goes with --label")
     if f.fail_on_mismatch and not f.commit_msg:
         raise errors.UsageError("--fail-on-mismatch goes with --commit-msg")
     if f.commit_msg and f.message_file is None:

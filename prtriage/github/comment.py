@@ -19,6 +19,7 @@ from prtriage.errors import UsageError
 from prtriage.escape import one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import refused
+from prtriage.planted_text import MAX_SPAN_CHARS, MAX_SPANS, PlantedSpan
 from prtriage.report import to_markdown, uncertain_note
 
 MARKER = "<!-- prtriage:comment -->"
@@ -170,6 +171,21 @@ def _file_entry(item: Any) -> FileEntry:
     )  # fmt: skip
 
 
+def planted_from_json(data: dict[str, Any]) -> tuple[PlantedSpan, ...]:
+    """The `planted` spans of a result file: a list of {where, kind, text}, one line each."""
+    items = data.get("planted", [])
+    if not isinstance(items, list) or len(items) > MAX_SPANS:
+        raise UsageError(f"result file: 'planted' must be a list of at most {MAX_SPANS} spans")
+    spans = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise UsageError("result file: a 'planted' entry is not a span of a classify result")
+        where = str(_text(item, "where", MAX_PATH, lines=True))
+        kind, text = str(_text(item, "kind", 40)), str(_text(item, "text", MAX_SPAN_CHARS))
+        spans.append(PlantedSpan(where, kind, text))
+    return tuple(spans)
+
+
 def result_from_json(data: dict[str, Any], names: Sequence[str]) -> Result:
     """The Result a `classify --github` JSON describes, for rendering the comment from it."""
     probabilities = data.get("probabilities")
@@ -193,4 +209,5 @@ def result_from_json(data: dict[str, Any], names: Sequence[str]) -> Result:
         body_cut=data.get("description_cut") is True,
         source=str(_text(data, "source", 1000, optional=True) or ""),
         min_confidence=min_confidence,
+        planted=planted_from_json(data),
     )

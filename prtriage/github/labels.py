@@ -23,6 +23,8 @@ MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
 DEFAULT_COLOR = "ededed"
 UNCERTAIN_COLOR = "fbca04"
 UNCERTAIN_DEFINITION = "not sure of the category (below min-confidence): needs a human"
+PLANTED_COLOR = "b60205"
+PLANTED_DEFINITION = "holds text addressed to the classifier: review the category by hand"
 COLORS = {
     "feature": "a2eeef", "fix": "d73a4a", "docs": "0075ca", "refactor": "cfd3d7", "perf": "fbca04",
     "test": "bfd4f2", "ci": "5319e7", "build": "c5def5", "deps": "0366d6", "chore": "fef2c0",
@@ -204,6 +206,29 @@ def category_label(
     if name is None:
         return None, ours
     return Wanted(name, COLORS.get(category, DEFAULT_COLOR), dict(categories)[category]), ours
+
+
+def add_planted_label(
+    client: GitHubClient, repository: str, number: int, name: str, create: bool, fork: bool
+) -> str:
+    """The review label of a result whose change holds planted text. prtriage only ever adds it
+    (it is not one of its labels to manage: a person takes it off once they have looked), and does
+    not put it back once a person took it off."""
+    name = label_name("", name)
+    if name in _labels_on(client, repository, number):
+        return f"#{number} already has {name!r}: it holds text addressed to the classifier"
+    if label_history(client, repository, number).removed_by_person(name):
+        return f"left {name!r} off #{number}: a person took it off"
+    created = _ensure_exists(
+        client, repository, Wanted(name, PLANTED_COLOR, PLANTED_DEFINITION), create, fork
+    )
+    try:
+        client.request("POST", f"/repos/{repository}/issues/{number}/labels", body={"labels": [name]})
+    except GitHubError as e:
+        raise refused(e, f"cannot label pull request #{number}", fork) from None
+    return f"added {name!r} to #{number}: it holds text addressed to the classifier" + (
+        " (label created)" if created else ""
+    )
 
 
 def sync_label(

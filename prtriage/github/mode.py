@@ -30,11 +30,11 @@ from prtriage.github.actions import (
 )
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.base_config import FETCH_HINT
-from prtriage.github.comment import CommentOutcome, result_from_json, sync_comment
+from prtriage.github.comment import CommentOutcome, planted_from_json, result_from_json, sync_comment
 from prtriage.github.label_rules import ChangedFile, extra_labels, list_pull_files, skipped_because
-from prtriage.github.labels import LabelOutcome, label_name, sync_label
+from prtriage.github.labels import LabelOutcome, add_planted_label, label_name, sync_label
 from prtriage.github.remote_diff import fetch_pull_files
-from prtriage.report import to_markdown, uncertain_note
+from prtriage.report import planted_note, to_markdown, uncertain_note
 from prtriage.triage import change_from_git
 
 DIFF_SOURCES = ("git", "github")
@@ -135,6 +135,13 @@ def publish(
         print(annotation("error", f"{said}. '{result.category}' is in fail-on.", TITLE), file=out, flush=True)
     else:
         print(annotation("notice", said, TITLE), file=out, flush=True)
+    if result.planted:
+        closed = bool(settings.fail_on) and settings.planted == "fail"
+        quoted = "; ".join(span.describe() for span in result.planted)
+        text = (
+            f"#{pr.number}: {planted_note(result)}" + (": failing closed" if closed else "") + f". {quoted}"
+        )
+        print(annotation("error" if closed else "warning", text, TITLE), file=out, flush=True)
 
 
 def skipped(pr: PullRequest, settings: Settings, out: Any) -> str | None:
@@ -161,6 +168,18 @@ def apply_label(
     )  # fmt: skip
 
 
+def apply_planted_label(
+    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
+) -> str | None:
+    """With `planted-label` set and planted text found: that label, added (never removed)."""
+    if not result.planted or not settings.planted_label:
+        return None
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    return add_planted_label(
+        client, pr.repository, pr.number, settings.planted_label, options.create, pr.is_fork
+    )
+
+
 def apply_comment(result: Result, pr: PullRequest, env: Mapping[str, str]) -> CommentOutcome:
     """prtriage's one comment on the pull request, created or edited (marked outdated if uncertain)."""
     client = GitHubClient.from_env(env, need_token=True, why="commenting")
@@ -178,6 +197,7 @@ class LabelRequest:
     category: str
     uncertain: bool = False  # below the classifying run's min-confidence: no category label
     data: dict[str, Any] | None = None  # the whole result, for --comment
+    planted: bool = False  # the change holds text addressed to the classifier
 
 
 def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
@@ -205,7 +225,10 @@ def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> 
         raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
     if pr.get("repository") != repository:
         raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
-    return LabelRequest(repository, number, str(head), str(category), data.get("uncertain") is True, data)
+    planted = bool(planted_from_json(data))
+    return LabelRequest(
+        repository, number, str(head), str(category), data.get("uncertain") is True, data, planted
+    )
 
 
 def _workflow_run_head(env: Mapping[str, str]) -> str | None:
@@ -269,6 +292,12 @@ def label_from_result(
         extra, extra_ours,
     )  # fmt: skip
     done = [outcome.describe()]
+    if request.planted and settings.planted_label:
+        done.append(
+            add_planted_label(
+                client, request.repository, request.number, settings.planted_label, options.create, fork
+            )
+        )
     if result is not None:
         done.append(sync_comment(client, request.repository, request.number, result, fork).describe())
     return done
