@@ -105,6 +105,7 @@ def print_detection(sample: list[dict[str, Any]], half: str, show_missed: int) -
     for placement in PLACEMENTS:
         print(f"| {placement} | {rate(counts[f'placement:{placement}'])} |")
     print(f"| all | {rate(counts['all'])} |\n")
+    print(f"{counts['all']['unread']} cases planted into a file the model never reads (a lock file...)\n")
     print("| kind of phrasing | detected | detected where the model reads it |\n| --- | ---: | ---: |")
     for key in sorted(k for k in counts if k.startswith("kind:")):
         print(f"| {key.removeprefix('kind:')} | {rate(counts[key])} |")

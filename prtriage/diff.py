@@ -50,6 +50,7 @@ _CONFIG = re.compile(
     r"setup\.py|go\.mod|Gemfile|Justfile|Procfile|renovate\.json5?)$"
 )
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_HEADERS = ("diff --git ", "@@ -")
 
 
 @dataclass
@@ -159,7 +160,9 @@ class _Parser:
 
     def feed(self, line: str) -> None:
         f = self.current
-        if f is not None and (self.old_left > 0 or self.new_left > 0):
+        # A hunk line starts with ' ', '+', '-' or '\\': a file or hunk header inside a hunk means
+        # the hunk's header promised more lines than came (a cut patch), never content.
+        if f is not None and (self.old_left > 0 or self.new_left > 0) and not line.startswith(_HEADERS):
             self._hunk_line(f, line)
             return
         if line.startswith("diff --git "):

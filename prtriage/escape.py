@@ -20,6 +20,7 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]!|~$#])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d{1,9}[.)])")
 _URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,31}):(?=//)")
 _WWW = re.compile(r"(?i)\bwww\.")
+_OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _JOINER = "\u2060"  # a word joiner: invisible, and it breaks what it sits in (mentions, links)
 _MENTION = re.compile("@(?!\u2060)")  # once is enough: escaping twice changes nothing
 
@@ -73,8 +74,10 @@ def markdown_code(text: str, in_table: bool = False) -> str:
 
 
 def workflow_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF escaped, so it stays one command."""
-    return valid_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: `%`, CR and LF escaped, so it stays one command; the other
+    characters some readers take for a line end (form feed, U+2028, ...) become spaces."""
+    text = _OTHER_LINE_ENDS.sub(" ", valid_text(text))
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def workflow_property(text: str) -> str:

@@ -75,7 +75,7 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
     console.print(head)
     if result.decided_by != "model":
         console.print(Text(DECLARED_NOTE, style="dim"), soft_wrap=True)
-    if result.reasoning:
+    if one_line(result.reasoning):
         console.print(Text(one_line(result.reasoning), style="italic"))
     table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
     table.add_column("category")
@@ -123,7 +123,7 @@ def to_markdown(result: Result, heading: str = "### prtriage") -> str:
     lines += [f"**Category:** {markdown_code(result.category)} ({result.confidence:.0%})", ""]
     if result.decided_by != "model":
         lines += [f"_{DECLARED_NOTE}._", ""]
-    if result.reasoning:
+    if one_line(result.reasoning):
         lines += [f"> {markdown_text(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]
     lines += [f"| {markdown_text(name)} | {p:.1%} |" for name, p in _ranked(result)]

@@ -8,6 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# The fuzz suite (tests/fuzz/): `ci`, the default, is bounded (the whole suite in well under two
+# minutes on two cores); `long` is for local runs: PRTRIAGE_FUZZ=long (README: Tests).
+for _name, _examples in (("ci", 40), ("long", 3000)):
+    hypothesis_settings.register_profile(
+        _name, max_examples=_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )  # fmt: skip
+hypothesis_settings.load_profile(os.environ.get("PRTRIAGE_FUZZ", "ci"))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 
 _RENDERER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 _TAG = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9]*)")
+_CODE = re.compile(r"<code>.*?</code>", re.DOTALL)
 # GitHub also links bare URLs and `www.` (the autolink extension markdown-it lacks here).
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp)://|\bwww\.")
 
@@ -20,6 +21,7 @@ def rendered(markdown: str) -> str:
 
 def tags(markdown: str) -> Counter[str]:
     """Every HTML tag the Markdown renders to, counted; and `autolink` for what GitHub would link."""
-    found = Counter(_TAG.findall(rendered(markdown)))
-    found["autolink"] = len(_AUTOLINK.findall(markdown))
+    html = rendered(markdown)
+    found = Counter(_TAG.findall(html))
+    found["autolink"] = len(_AUTOLINK.findall(_CODE.sub("", html)))  # GitHub links no code span
     return found

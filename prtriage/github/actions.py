@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from prtriage.errors import UsageError
-from prtriage.escape import workflow_data, workflow_property
+from prtriage.escape import valid_text, workflow_data, workflow_property
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub's limit per step
@@ -125,11 +125,16 @@ def _delimiter(value: str) -> str:
 
 
 def format_outputs(values: Mapping[str, str]) -> str:
-    """`name<<DELIM ... DELIM` records for $GITHUB_OUTPUT, one random delimiter per value."""
+    """`name<<DELIM ... DELIM` records for $GITHUB_OUTPUT, one random delimiter per value.
+
+    A value is written as valid UTF-8 with `\n` line ends: the runner reads the file by lines, and
+    a lone CR would end one there.
+    """
     records = []
     for name, value in values.items():
         if not _OUTPUT_NAME.match(name):
             raise ValueError(f"bad output name {name!r}")
+        value = valid_text(value).replace("\r\n", "\n").replace("\r", "\n")
         delimiter = _delimiter(value)
         records.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
     return "".join(records)
@@ -142,7 +147,7 @@ def write_outputs(path: Path, values: Mapping[str, str]) -> None:
 
 def append_summary(path: Path, markdown: str) -> None:
     """Add markdown to the job summary, cut to GitHub's 1 MiB per step."""
-    data = markdown.encode("utf-8")
+    data = valid_text(markdown).encode("utf-8")
     if len(data) > MAX_SUMMARY_BYTES:
         note = b"\n\n*(summary cut to GitHub's 1 MiB limit)*\n"
         data = data[: MAX_SUMMARY_BYTES - len(note)].decode("utf-8", "ignore").encode() + note
