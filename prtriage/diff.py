@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from prtriage.escape import valid_text
+
 # Bounded memory for huge diffs: hunk text kept per file and in all. A context of a few thousand
 # tokens holds a few tens of kB of diff, so keeping more would only cost memory.
 MAX_KEPT_BYTES_PER_FILE = 64_000
@@ -244,10 +246,14 @@ class _Parser:
 
 
 def parse_diff(lines: Iterable[str]) -> list[FileDiff]:
-    """Parse `git diff` output line by line; hunk text is kept within the memory bounds above."""
+    """Parse `git diff` output line by line; hunk text is kept within the memory bounds above.
+
+    Lines are made valid text first: a diff from JSON (a record, the API) may hold lone surrogates,
+    which the tokenizer cannot encode.
+    """
     parser = _Parser()
     for line in lines:
-        parser.feed(line)
+        parser.feed(valid_text(line))
     return parser.finish()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from prtriage import git, lexical
@@ -16,6 +17,7 @@ from prtriage.conventional import Declared
 from prtriage.diff import LINGUIST_ATTRS, mark_skipped, parse_diff
 from prtriage.engine import Engine, LlamaEngine, probabilities
 from prtriage.errors import GitError
+from prtriage.escape import valid_text
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
 from prtriage.planted_text import find_planted
 from prtriage.prompt import category_segment, reasoning_prefix_segment
@@ -87,6 +89,8 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     """Score every category after the prompt; the most likely one gets a reasoning. Text of the
     change addressed to the classifier is found and carried in the result (planted_text.py)."""
     start = time.perf_counter()
+    # Titles and descriptions may come from JSON (an event, a record) with lone surrogates.
+    change = replace(change, title=valid_text(change.title), body=valid_text(change.body))
     fitted = budget(change, engine, settings)
     budget_s = time.perf_counter() - start
     names = settings.category_names

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prtriage.diff import FileDiff, mark_skipped, parse_diff
+from prtriage.escape import valid_text
 from prtriage.github.api import DIFF, GitHubClient, GitHubError
 
 NO_PATCH = "diff not sent by GitHub"
@@ -56,9 +57,10 @@ def files_from_listing(items: Iterator[Any], exclude: Sequence[str]) -> list[Fil
         # No patch: binary (no line counts) or too large to send; keep the counts GitHub gives.
         additions, deletions = int(item.get("additions") or 0), int(item.get("deletions") or 0)
         status = _STATUS.get(str(item.get("status")), "modified")
+        old = item.get("previous_filename")
         f = FileDiff(
-            path=item["filename"],
-            old_path=item.get("previous_filename"),
+            path=valid_text(item["filename"]),
+            old_path=valid_text(old) if isinstance(old, str) else None,
             status=status,
             binary=additions == 0 and deletions == 0 and status != "renamed",
             additions=additions,

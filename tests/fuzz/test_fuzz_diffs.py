@@ -44,13 +44,21 @@ def test_the_parser_and_the_budget_account_for_every_file(pieces: list[str], new
         check_accounting(change_from_diff("t", "b", text.splitlines(True), ["*.md"]), context)
 
 
+class Utf8Engine(FakeEngine):
+    """The fake engine, tokenizing as llama.cpp does: from the text's UTF-8 bytes."""
+
+    def tokenize(self, text: str, special: bool) -> list[int]:
+        text.encode("utf-8")
+        return super().tokenize(text, special)
+
+
 @given(hostile_text(), hostile_text(), diffs(4))
 def test_hostile_changes_classify_and_print(title: str, body: str, pieces: list[str]) -> None:
     change = change_from_diff(title, body, "".join(pieces).splitlines(True), ())
     if not change.files:
         return
     result = classify(
-        change, FakeEngine.answering("fix", 0.7, "Guards a zero."), Settings(reasoning_tokens=8)
+        change, Utf8Engine({"fix": -0.1}, "Guards a zero.", rest=None), Settings(reasoning_tokens=8)
     )
     print_text(result, Console(file=io.StringIO(), width=60), show_timings=True)
     assert json.loads(to_json(result))["category"] == "fix"
