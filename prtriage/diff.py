@@ -120,8 +120,9 @@ def _unquote(path: str) -> str:
                ord("f"): 12, ord("r"): 13, ord("v"): 11}  # fmt: skip
     while i < len(raw):
         if raw[i] == 92 and i + 1 < len(raw):
-            if raw[i + 1 : i + 4].isdigit():
-                out.append(int(raw[i + 1 : i + 4], 8))
+            octal = raw[i + 1 : i + 4]
+            if len(octal) == 3 and all(48 <= c <= 55 for c in octal) and int(octal, 8) <= 255:
+                out.append(int(octal, 8))
                 i += 4
                 continue
             out.append(escapes.get(raw[i + 1], raw[i + 1]))

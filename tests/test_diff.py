@@ -106,3 +106,9 @@ def test_huge_diff_is_parsed_in_bounded_memory(monkeypatch) -> None:
     assert kept <= 1_000_000
     assert files[-1].cut and not files[-1].hunks
     assert peak < 4_000_000
+
+
+def test_a_quoted_path_with_bad_octal_escapes_is_kept_as_written() -> None:
+    diff = 'diff --git "a/x\\999\\777\\303\\251" "b/x\\999\\777\\303\\251"\nBinary files differ\n'
+    (f,) = parse_diff(diff.splitlines(True))
+    assert f.path == "x999777é"  # no crash: what git never writes is read leniently
