@@ -79,8 +79,15 @@ def test_only_configured_categories_count_as_answers() -> None:
     assert [s.kind for s in find_planted("", text, [], ["security", "other"])] == ["role-turn"]
 
 
-def test_huge_adversarial_text_is_scanned_quickly() -> None:
-    start = time.perf_counter()
-    for text in ("category " * 30000, "ignore " * 40000, "this " * 40000 + "classified", "<|" * 80000):
-        find_planted(text, text, [], NAMES)
-    assert time.perf_counter() - start < 10  # a bound on catastrophic backtracking, not a benchmark
+def test_huge_adversarial_text_is_scanned_in_linear_time() -> None:
+    """A guard against catastrophic backtracking: four times the text takes about four times as long."""
+    texts = ("category ", "ignore ", "this is ", "<|", "answer the ")
+
+    def took(repeat: int) -> float:
+        start = time.perf_counter()
+        for text in texts:
+            find_planted("", text * repeat, [], NAMES)
+        return time.perf_counter() - start
+
+    small, large = took(2_000), took(8_000)
+    assert large < 12 * small + 1.0, (small, large)
