@@ -98,11 +98,17 @@ _LINE_TURN = re.compile(
 _INLINE_TURN = re.compile(r"\b(?:System|SYSTEM|Assistant|ASSISTANT|Human|HUMAN|AI|User|USER)\s*:")
 
 
+# "this change", "it", "this pull request", "this one": what a directive is about
+_THIS = r"(?:(?:it|this|that)(?:\s+(?:one|change|pull\s+request|pr|commit|diff|patch|file))?\s+)"
+_ARTICLE = r"(?:(?:the|a|an|category|label)\s+)*"
+_URL = re.compile(r"\(?\b(?:https?|ftp)://[^\s)>\]]*\)?|\]\([^)]*\)")
+
+
 class _Rules:
     """The patterns that need the configured category names (`category`: any one of them)."""
 
     def __init__(self, category: str) -> None:
-        cat = self.category = rf"[\"'`*_]*{category}\b"
+        cat = rf"[\"'`*_]*{category}\b"
         # {"category": "docs"}, category=docs, 'label': 'fix'
         self.json_answer = re.compile(rf"(?i)[\"']?\b(?:category|classification)[\"']?\s*[:=]\s*{cat}")
         self.named = re.compile(rf"(?i)\b{category}\b")
@@ -123,12 +129,6 @@ class _Rules:
             rf"|\b{_CLASSIFY_VERB}\s+(?:{_THIS}|(?:as|under|with|into|to\s+be)\s+){_ARTICLE}{cat}"
             rf"|\b{_ANSWER_VERB}\b[^.!?\n]{{0,40}}?\b(?:as|under|into|is|it's|be)\s+{_ARTICLE}{cat}"
         )
-
-
-# "this change", "it", "this pull request", "this one": what a directive is about
-_THIS = r"(?:(?:it|this|that)(?:\s+(?:one|change|pull\s+request|pr|commit|diff|patch|file))?\s+)"
-_ARTICLE = r"(?:(?:the|a|an|category|label)\s+)*"
-_URL = re.compile(r"\(?\b(?:https?|ftp)://[^\s)>\]]*\)?|\]\([^)]*\)")
 
 
 def _category_alternation(names: Sequence[str]) -> str:
