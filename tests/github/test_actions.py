@@ -255,7 +255,14 @@ def test_pull_request_target_recipe_diff_as_data_and_label(gh: FakeGitHub, tmp_p
     category = read_outputs(tmp_path / "output")["category"]
     assert gh.issue_labels[7][0] == "needs review"  # the human's label stays
     assert gh.issue_labels[7] == ["needs review", f"prtriage:{category}"]  # prtriage:feature went, if stale
-    got = [(r.method, r.path, r.headers.get("accept")) for r in gh.requests]
+    # The config is read from the base commit through the contents API (there is no clone).
+    config_reads = [r for r in gh.requests if r.path.startswith("/repos/o/r/contents/")]
+    assert {r.path for r in config_reads} == {
+        "/repos/o/r/contents/.prtriage.toml",
+        "/repos/o/r/contents/pyproject.toml",
+    }
+    assert {r.query["ref"] for r in config_reads} == {"a" * 40}
+    got = [(r.method, r.path, r.headers.get("accept")) for r in gh.requests if r not in config_reads]
     assert got[0] == ("GET", "/repos/o/r/pulls/7", "application/vnd.github.diff")  # 406: too large
     assert got[1][:2] == ("GET", "/repos/o/r/pulls/7/files")
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in gh.requests)
