@@ -112,6 +112,12 @@ def _model_options(
                     *([_gpu_layers_option] if gpu_layers else []))  # fmt: skip
 
 
+_repo_option = click.option(
+    "-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
+    help="Run as if started in this folder.",
+)  # fmt: skip
+
+
 def _label_options(condition: str) -> _Decorator:
     """The labelling flags of `classify --github --label` and of `label`, in that order.
 
@@ -158,8 +164,7 @@ def _label_options(condition: str) -> _Decorator:
               help="Classify JSONL change records (id, title, body, diff; .gz ok) instead of git.")  # fmt: skip
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where --input results go (JSONL).")  # fmt: skip
-@click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
-              help="Run as if started in this folder.")  # fmt: skip
+@_repo_option
 @click.option("--github", is_flag=True,
               help="Classify this GitHub Actions run's pull request; write outputs, summary, annotations.")  # fmt: skip
 @click.option("--diff-from", type=click.Choice(["git", "github"]), default="git", show_default=True,
@@ -209,8 +214,7 @@ def label(**flags: Any) -> int:
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability a change goes under a last, unsorted heading.")  # fmt: skip
 @_exclude_option
-@click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
-              help="Run as if started in this folder.")  # fmt: skip
+@_repo_option
 def notes(**flags: Any) -> int:
     """Release notes for A..B: every merged pull request (or commit) classified, grouped by category.
 
@@ -226,8 +230,7 @@ def notes(**flags: Any) -> int:
 @cli.command("config")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")  # fmt: skip
-@click.option("-C", "--repo", type=click.Path(path_type=Path, file_okay=False), default=".",
-              help="Run as if started in this folder.")  # fmt: skip
+@_repo_option
 @click.option("--github", is_flag=True,
               help="As classify --github resolves them: from the pull request's base commit.")  # fmt: skip
 @click.option("--diff-from", type=click.Choice(["git", "github"]), default="git", show_default=True,
