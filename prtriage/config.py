@@ -207,6 +207,7 @@ KNOWN_KEYS = ("categories", *_KEYS)
 OTHER_VARIABLES = (
     "PRTRIAGE_CONFIG", "PRTRIAGE_DEBUG", "PRTRIAGE_CACHE_DIR",
     "PRTRIAGE_WHEELHOUSE", "PRTRIAGE_TORCH_INDEX",  # scripts/llama_wheel.sh, scripts/test.sh
+    "PRTRIAGE_FUZZ",  # tests/conftest.py: the fuzz suite's hypothesis profile
 )  # fmt: skip
 
 
