@@ -47,7 +47,8 @@ def results(draw: st.DrawFn) -> Result:
     probs = {n: (p if n == "fix" else (1 - p) / 2) for n in NAMES}
     return Result(
         "fix", p, probs, draw(text), tuple(files), draw(text), draw(st.none() | text), draw(st.integers(0, 10**5)),
-        draw(st.booleans()), draw(text), {"total_s": 0.5}, draw(st.none() | st.floats(0, 1)), "llm", tuple(planted),
+        draw(st.booleans()), draw(text), {"total_s": 0.5}, draw(st.none() | st.floats(0, 1)), "llm",
+        planted=tuple(planted),
     )  # fmt: skip
 
 
