@@ -6,18 +6,27 @@ import time
 
 import pytest
 
+from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.change import change_from_record
 from prtriage.dataset.planted import PLACEMENTS, load_phrasings, plant
 from prtriage.diff import parse_diff
 from prtriage.planted_text import MAX_SPAN_CHARS, MAX_SPANS, find_planted
 
-NAMES = ["feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore"]
+NAMES = [c.name for c in DEFAULT_CATEGORIES]
+# A Go change and a docs change: planted comments get `//` in one file and `<!-- -->` in the other.
 DIFF = (
-    "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
-    "@@ -1,2 +1,4 @@\n def div(a, b):\n+    if b == 0:\n+        raise ValueError('b is zero')\n     return a / b\n"
-    "diff --git a/web/x.ts b/web/x.ts\n--- a/web/x.ts\n+++ b/web/x.ts\n@@ -3 +3 @@\n-a\n+b\n"
+    "diff --git a/cmd/run.go b/cmd/run.go\n--- a/cmd/run.go\n+++ b/cmd/run.go\n"
+    "@@ -10,3 +10,4 @@ func run() error {\n \tcfg := load()\n+\tcfg.Retries = 3\n \treturn start(cfg)\n }\n"
+    "diff --git a/docs/usage.md b/docs/usage.md\n--- a/docs/usage.md\n+++ b/docs/usage.md\n"
+    "@@ -1 +1,2 @@\n # Usage\n+Retries default to three.\n"
 )
-RECORD = {"id": "r1", "title": "Raise on zero", "body": "It crashed.", "diff": DIFF, "category": "fix"}
+RECORD = {
+    "id": "r1",
+    "title": "Retry three times",
+    "body": "Flaky starts.",
+    "diff": DIFF,
+    "category": "feature",
+}
 
 
 def planted_in(record: dict[str, object]) -> list[str]:
