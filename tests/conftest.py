@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from git_helpers import GIT_ENV, commit, git, write
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -19,14 +19,6 @@ for _name, _examples in (("ci", 40), ("long", 3000)):
         print_blob=True,
     )  # fmt: skip
 hypothesis_settings.load_profile(os.environ.get("PRTRIAGE_FUZZ", "ci"))
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,27 +42,6 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(key, raising=False)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env
-    ).stdout
-
-
-def write(repo: Path, path: str, text: str) -> None:
-    target = repo / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-
-
-def commit(repo: Path, message: str, files: dict[str, str], *more: str) -> None:
-    """Write `files`, stage everything and commit; `more` goes to git commit (e.g. "-m", "body")."""
-    for path, text in files.items():
-        write(repo, path, text)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", message, *more)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from git_helpers import write
 
 from prtriage import cli
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from conftest import git, write
+from git_helpers import git, write
 
 from prtriage import diff
 from prtriage import git as gitmod

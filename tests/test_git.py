@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git, write
+from git_helpers import git, write
 
 from prtriage import git as gitmod
 from prtriage.errors import GitError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GIT_ENV, commit, git, write
+from git_helpers import GIT_ENV, commit, git, write
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.change import Result

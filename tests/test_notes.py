@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import commit, git
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from git_helpers import commit, git
 from test_cli import _one_line_error, run
 
 from prtriage import notes

@@ -114,7 +114,7 @@ def test_a_file_name_that_looks_like_rich_markup_is_shown_as_written(
     repo: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 18, case 1: `docs/[/x].md` ended classify with an internal error (rich read it as markup)."""
-    from conftest import commit
+    from git_helpers import commit
 
     commit(repo, "Add odd names", {"docs/[/x].md": "# x\n", "docs/[bold red]y[/].md": "# y\n"})
     assert run_main("classify", "-C", str(repo)) == EXIT_OK

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import commit, git
 from fake_engine import run_main
+from git_helpers import commit, git
 
 
 def test_each_setting_names_its_source(

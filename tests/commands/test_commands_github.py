@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from git_helpers import git
 
 from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
 
@@ -69,7 +69,7 @@ def test_pull_request_target_refuses_a_checkout_diff(
 def config_pr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     """A pull request whose head rewrites the config: drops the fail-on category, points the model
     at a file it adds; the working tree is the head, as actions/checkout leaves it."""
-    from conftest import commit
+    from git_helpers import commit
 
     root = tmp_path / "repo"
     root.mkdir()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git, write
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from git_helpers import git, write
 
 from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from git_helpers import git
 
 from prtriage.errors import EXIT_FAIL_ON, EXIT_OK, EXIT_PLANTED
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git, write
+from git_helpers import git, write
 
 from prtriage.conventional import clean_body, clean_title, is_release, parse_subject
 

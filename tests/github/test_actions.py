@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from action_sim import read_outputs, run_step
-from conftest import git, write
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from git_helpers import git, write
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import UsageError

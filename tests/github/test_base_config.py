@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import commit, git
 from fake_github import TOKEN, FakeGitHub, Server
+from git_helpers import commit, git
 
 from prtriage.errors import ConfigError, GitError
 from prtriage.github.actions import PullRequest

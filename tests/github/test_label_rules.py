@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import git, write
 from fake_engine import FakeEngine, run_main, use_fake_engine
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from git_helpers import git, write
 from test_labels import CATEGORIES, HEAD, _label_cli, _result, client
 
 from prtriage.config import Settings
