@@ -21,6 +21,7 @@ from prtriage.commands import config as config_command
 from prtriage.commands import data as data_command
 from prtriage.commands import eval as eval_command
 from prtriage.commands import label as label_command
+from prtriage.commands import merge as merge_command
 from prtriage.commands import modes
 from prtriage.commands import notes as notes_command
 from prtriage.commands.common import stderr
@@ -164,6 +165,19 @@ def _label_options(condition: str) -> _Decorator:
               help="Classify JSONL change records (id, title, body, diff; .gz ok) instead of git.")  # fmt: skip
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where --input results go (JSONL).")  # fmt: skip
+@click.option("--shard", metavar="K/N",
+              help="With --input: classify only part K of N, split by a hash of each record's id.")  # fmt: skip
+@click.option("--resume", is_flag=True,
+              help="With --input: continue from OUTPUT.partial (or retry what OUTPUT lacks).")  # fmt: skip
+@click.option(
+    "--ray", is_flag=True, help="With --input: run on Ray (pip install 'prtriage[ray]'; docs/scale.md)."
+)
+@click.option("--ray-address", metavar="ADDR",
+              help="With --ray: an existing cluster (default: RAY_ADDRESS, else a local Ray).")  # fmt: skip
+@click.option("--ray-actors", type=click.IntRange(min=1),
+              help="With --ray: actors, each loading the model once with --threads CPUs [1] (default: all CPUs).")  # fmt: skip
+@click.option("--reasoning-tokens", type=int,
+              help="At most this many tokens of reasoning (0: none, the fastest for bulk labelling) [48].")  # fmt: skip
 @_repo_option
 @click.option("--github", is_flag=True,
               help="Classify this GitHub Actions run's pull request; write outputs, summary, annotations.")  # fmt: skip
@@ -258,6 +272,21 @@ def cache_info() -> int:
 def cache_clean() -> int:
     """Remove the cache folder's files (remade when needed; installed weights are left alone)."""
     return cache_command.clean()
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--input", "input_", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The records the results are of: the --input of the shard runs.")  # fmt: skip
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The merged JSONL, in input order.")  # fmt: skip
+def merge(**flags: Any) -> int:
+    """Join the outputs of `classify --input --shard K/N` runs into one file, in input order.
+
+    Refuses a record in two files (overlapping shards), a result that is not a record of the
+    input, and a record in none of the files (a missing or unfinished shard): each record once.
+    """
+    return merge_command.run(merge_command.MergeOptions(**flags))
 
 
 @cli.group()

@@ -59,6 +59,12 @@ class Engine(Protocol):
         """Time spent and tokens evaluated since the last call."""
 
 
+class LoadedEngine(Engine, Protocol):
+    """An engine as the commands open it: also the model files it was loaded from (for warnings)."""
+
+    files: ModelFiles
+
+
 def default_threads() -> int:
     """The cores not busy right now, at most 4 (prtriage/cpu.py; measured in docs/benchmarks.md)."""
     from prtriage.cpu import default_threads as free_cores

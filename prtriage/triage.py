@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from prtriage.change import Change, FileEntry, Result
 from prtriage.config import Settings
 from prtriage.conventional import Declared
 from prtriage.diff import LINGUIST_ATTRS, mark_skipped, parse_diff
-from prtriage.engine import Engine, LlamaEngine, probabilities
-from prtriage.errors import GitError
+from prtriage.engine import Engine, LlamaEngine, LoadedEngine, probabilities
+from prtriage.errors import GitError, UsageError
 from prtriage.escape import valid_text
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
 from prtriage.planted_text import find_planted
@@ -47,9 +49,34 @@ def change_from_git(
     return Change(title=title, body=body, files=files, source=where)
 
 
-def open_engine(settings: Settings) -> LlamaEngine:
+# `module:function` of an engine factory, called with the Settings instead of loading llama.cpp:
+# how tests, benchmarks and the Ray workers load a fake or another engine without patching.
+ENGINE_FACTORY_ENV = "PRTRIAGE_ENGINE"
+
+
+def open_engine(settings: Settings, factory: str | None = None) -> LoadedEngine:
+    """The model of the settings, or what `factory` (default: $PRTRIAGE_ENGINE) returns for them."""
+    factory = factory or os.environ.get(ENGINE_FACTORY_ENV) or None
+    if factory:
+        return load_factory(factory)(settings)
     files = resolve_model(settings.model, settings.adapter)
     return LlamaEngine(files, settings.context_size, settings.threads, settings.gpu_layers)
+
+
+def load_factory(spec: str) -> Callable[[Settings], LoadedEngine]:
+    """The callable `module:function` names; a UsageError saying what is wrong with it."""
+    module_name, _, name = spec.partition(":")
+    where = f"{ENGINE_FACTORY_ENV}={spec}"
+    if not module_name or not name:
+        raise UsageError(f"{where}: an engine factory is module:function")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UsageError(f"{where}: cannot import {module_name} ({e})") from None
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise UsageError(f"{where}: {module_name} has no function {name!r}")
+    return factory  # type: ignore[no-any-return]
 
 
 def adapter_warning(settings: Settings, files: ModelFiles) -> str | None:

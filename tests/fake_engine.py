@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,3 +142,47 @@ def run_main(*args: str) -> int:
     code = exit_.value.code
     assert isinstance(code, int)
     return code
+
+
+class FactoryEngine(FakeEngine):
+    """The fake as `PRTRIAGE_ENGINE=fake_engine:factory` loads it in another process (a CLI run in a
+    subprocess, a Ray worker): configured by environment variables, and keeping no calls (a long
+    run's memory stays flat).
+
+    FAKE_ENGINE_DELAY: seconds each score takes. FAKE_ENGINE_LOG: a file that gets one byte per
+    score, appended (how many records were classified, across processes). FAKE_ENGINE_PIDS: a
+    folder where each engine, once loaded, writes a file named after its process id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"fix": math.log(0.7)}, "Guards a zero.", rest=None)
+        self.delay = float(os.environ.get("FAKE_ENGINE_DELAY", "0"))
+        self.log = os.environ.get("FAKE_ENGINE_LOG")
+        pids = os.environ.get("FAKE_ENGINE_PIDS")
+        if pids:
+            Path(pids, str(os.getpid())).touch()
+
+    def score(self, prompt: Sequence[int], candidates: Sequence[Sequence[int]], stable: int) -> list[float]:
+        scores = super().score(prompt, candidates, stable)
+        self.calls.clear()
+        if self.delay:
+            time.sleep(self.delay)
+        if self.log:
+            with open(self.log, "ab") as f:
+                f.write(b".")
+        return scores
+
+    def reasoning(self, prompt: Sequence[int], stable: int, max_tokens: int) -> str:
+        text = super().reasoning(prompt, stable, max_tokens)
+        self.calls.clear()
+        return text
+
+
+def factory(settings: object) -> FactoryEngine:
+    """An engine factory (prtriage/triage.py, PRTRIAGE_ENGINE): needs tests/ on PYTHONPATH."""
+    return FactoryEngine()
+
+
+def failing_factory(settings: object) -> FakeEngine:
+    """An engine factory whose model cannot load, as a missing file would."""
+    raise ModelError("model file not found: missing.gguf", hint="check --model")

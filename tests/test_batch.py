@@ -9,11 +9,14 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_engine import FakeEngine
 from rich.console import Console
 
-from prtriage.batch import classify_file
+from prtriage.batch import BatchSummary, plan_batch, run_batch
 from prtriage.config import Settings
+from prtriage.errors import UsageError
+from prtriage.shard import ShardSpec, digest
 
 DIFF = (
     "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
@@ -31,9 +34,15 @@ def _write(path: Path, lines: list[Any]) -> Path:
     return path
 
 
-def _run(src: Path, engine: FakeEngine, settings: Settings | None = None) -> tuple[Any, list[dict[str, Any]]]:
+def _run(
+    src: Path, engine: FakeEngine, settings: Settings | None = None, shard: ShardSpec | None = None,
+    resume: bool = False,
+) -> tuple[BatchSummary, list[dict[str, Any]]]:  # fmt: skip
     out = src.with_name("out.jsonl")
-    summary = classify_file(src, out, engine, settings or Settings(), Console(file=io.StringIO()))
+    plan = plan_batch(src, shard)
+    summary = run_batch(
+        plan, out, resume, lambda: engine, settings or Settings(), Console(file=io.StringIO())
+    )
     return summary, [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
@@ -86,11 +95,116 @@ def test_gzip_input_and_exclusions(tmp_path: Path) -> None:
     assert lines[0]["files"][0]["reason"] == "excluded by config"
 
 
-def test_the_progress_line_counts_bad_lines_too(tmp_path: Path) -> None:
-    # Its total is every non-blank line, so a skipped line must advance it as a classified one does.
+def test_the_progress_line_ends_at_every_planned_record(tmp_path: Path) -> None:
+    # Bad lines are found by the pre-pass and not planned: the line must still reach 100%.
     src = _write(
         tmp_path / "in.jsonl", [{"id": 1, "diff": DIFF}, "not json", {"id": 3}, {"id": 4, "diff": DIFF}]
     )
     err = io.StringIO()
-    classify_file(src, tmp_path / "out.jsonl", FakeEngine(SCORES), Settings(), Console(file=err, width=200))
-    assert err.getvalue().splitlines()[-1].startswith("classifying: 4/4 records (100%)")
+    run_batch(plan_batch(src), tmp_path / "out.jsonl", False, lambda: FakeEngine(SCORES), Settings(),
+              Console(file=err, width=200))  # fmt: skip
+    assert err.getvalue().splitlines()[-1].startswith("classifying: 2/2 records (100%)")
+
+
+def _records(path: Path, n: int, **extra: Any) -> Path:
+    return _write(path, [{"id": f"r{i}", "title": f"t{i}", "diff": DIFF, **extra} for i in range(1, n + 1)])
+
+
+def test_shards_cover_every_record_once_whatever_the_input_order(tmp_path: Path) -> None:
+    records = [{"id": f"r{i}", "title": "t", "diff": DIFF} for i in range(30)] + [
+        {"title": "no id", "diff": DIFF}
+    ]
+    taken: dict[str, list[object]] = {}
+    for name, order in (("in.jsonl", records), ("rev.jsonl", records[::-1])):
+        src = _write(tmp_path / name, order)
+        ids: list[object] = []
+        for k in (1, 2, 3):
+            _, lines = _run(src, FakeEngine(SCORES), shard=ShardSpec(k, 3))
+            src.with_name("out.jsonl").unlink()
+            ids += [line["id"] for line in lines]
+            taken.setdefault(f"{name}:{k}", [line["id"] for line in lines])
+        assert sorted(map(str, ids)) == sorted(
+            [f"r{i}" for i in range(30)] + ["31" if name == "in.jsonl" else "1"]
+        )
+    for k in (1, 2, 3):  # the same ids in each shard, whichever order (the id-less record aside)
+        assert {i for i in taken[f"in.jsonl:{k}"] if isinstance(i, str)} == {
+            i for i in taken[f"rev.jsonl:{k}"] if isinstance(i, str)
+        }
+
+
+def test_a_duplicate_id_is_an_error_before_the_model_loads(tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.jsonl", [{"id": "a", "diff": DIFF}, "{bad", {"id": "a", "diff": DIFF}])
+    with pytest.raises(UsageError, match="duplicate id 'a' on lines 1 and 3"):
+        plan_batch(src)
+
+
+def test_resume_drops_the_torn_line_skips_what_is_done_and_renames_when_complete(tmp_path: Path) -> None:
+    src = _records(tmp_path / "in.jsonl", 6)
+    out = tmp_path / "out.jsonl"
+    _run(src, FakeEngine(SCORES))
+    whole = out.read_text().splitlines(True)
+    out.unlink()
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text("".join(whole[:3]) + whole[3][:40])  # killed while writing the 4th
+    engine = FakeEngine(SCORES)
+    summary, lines = _run(src, engine, resume=True)
+    assert [line["id"] for line in lines] == [f"r{i}" for i in range(1, 7)]
+    assert out.read_text().splitlines(True)[:3] == whole[:3]  # kept byte for byte
+    assert engine.scored == 3 and summary.classified == 6 and summary.resumed == 3
+    assert not partial.exists()
+
+
+def test_a_leftover_partial_is_never_overwritten_without_resume(tmp_path: Path) -> None:
+    src = _records(tmp_path / "in.jsonl", 2)
+    (tmp_path / "out.jsonl.partial").write_text(json.dumps({"id": "r1", "category": "fix"}) + "\n")
+    with pytest.raises(UsageError, match="holds the results of an interrupted run") as e:
+        _run(src, FakeEngine(SCORES))
+    assert e.value.hint and "--resume" in e.value.hint
+    assert (tmp_path / "out.jsonl.partial").read_text().startswith('{"id": "r1"')
+
+
+def test_resume_of_a_complete_output_retries_the_records_that_failed_and_keeps_input_order(
+    tmp_path: Path,
+) -> None:
+    src = _write(
+        tmp_path / "in.jsonl", [{"id": i, "title": t, "diff": DIFF} for i, t in enumerate(["a", "boom", "c"])]
+    )
+    summary, lines = _run(src, FakeEngine(SCORES, fail_on="boom"))
+    assert [line["id"] for line in lines] == [0, 2] and [b.line for b in summary.bad] == [2]
+    engine = FakeEngine(SCORES)
+    summary, lines = _run(src, engine, resume=True)
+    assert [line["id"] for line in lines] == [0, 1, 2] and engine.scored == 1
+    assert summary.classified == 3 and summary.resumed == 2 and not summary.bad
+
+
+def test_resume_refuses_results_of_another_input_or_shard(tmp_path: Path) -> None:
+    src = _records(tmp_path / "in.jsonl", 8)
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text(json.dumps({"id": "elsewhere", "category": "fix"}) + "\n")
+    with pytest.raises(UsageError, match=r"out.jsonl.partial:1: id 'elsewhere' is not a record of"):
+        _run(src, FakeEngine(SCORES), resume=True)
+    shard = ShardSpec(1, 2)
+    other = next(f"r{i}" for i in range(1, 9) if not shard.takes(digest(f"r{i}")))
+    partial.write_text(json.dumps({"id": other, "category": "fix"}) + "\n")
+    with pytest.raises(UsageError, match=rf"id '{other}' is not in shard 1/2 of"):
+        _run(src, FakeEngine(SCORES), shard=shard, resume=True)
+
+
+def test_nothing_left_to_do_never_loads_the_model(tmp_path: Path) -> None:
+    src = _records(tmp_path / "in.jsonl", 2)
+    _run(src, FakeEngine(SCORES))
+
+    def refuse() -> FakeEngine:
+        raise AssertionError("the model was loaded")
+
+    out = tmp_path / "out.jsonl"
+    summary = run_batch(plan_batch(src), out, True, refuse, Settings(), Console(file=io.StringIO()))
+    assert summary.classified == 2 and summary.resumed == 2 and len(out.read_text().splitlines()) == 2
+
+
+def test_the_shards_of_a_ray_run_are_not_resumed_without_ray(tmp_path: Path) -> None:
+    src = _records(tmp_path / "in.jsonl", 2)
+    (tmp_path / "out.jsonl.shards").mkdir()
+    (tmp_path / "out.jsonl.shards" / "part-00001.jsonl").write_text(json.dumps({"id": "r1"}) + "\n")
+    with pytest.raises(UsageError, match="holds the results of a --ray run"):
+        _run(src, FakeEngine(SCORES), resume=True)

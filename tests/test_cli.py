@@ -83,6 +83,44 @@ def test_inference_never_imports_torch(fix_branch: Path) -> None:
     assert "HEAVY []" in proc.stdout
 
 
+def test_no_path_of_plain_prtriage_imports_ray(fix_branch: Path) -> None:
+    """classify (git and --input, sharded, resumed), merge and --help run with Ray unimportable; --ray says
+    what to install. The fake engine comes through PRTRIAGE_ENGINE, as in a Ray worker."""
+    write(fix_branch, "in.jsonl", json.dumps({"id": "a", "title": "t", "diff": FIX_DIFF}) + "\n")
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('ray', 'pyarrow', 'pandas'):\n"
+        "            raise ImportError('blocked: ' + name, name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from prtriage.cli import main\n"
+        "def run(*args):\n"
+        "    try:\n"
+        "        main(list(args))\n"
+        "    except SystemExit as e:\n"
+        "        print('EXIT', args[0], e.code)\n"
+        "run('--help')\n"
+        "run('classify', '--format', 'json')\n"
+        "run('classify', '--input', 'in.jsonl', '--output', 'a.jsonl', '--shard', '1/1')\n"
+        "run('classify', '--input', 'in.jsonl', '--output', 'a.jsonl', '--resume', '--reasoning-tokens', '0')\n"
+        "run('merge', '--input', 'in.jsonl', '-o', 'm.jsonl', 'a.jsonl')\n"
+        "print('RAY', [m for m in sys.modules if m.split('.')[0] in ('ray', 'pyarrow', 'pandas')])\n"
+        "run('classify', '--input', 'in.jsonl', '--output', 'r.jsonl', '--ray')\n"
+    )
+    env = {**os.environ, "PRTRIAGE_ENGINE": "fake_engine:factory", "PYTHONPATH": str(Path(__file__).parent)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=fix_branch, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert proc.stdout.count("EXIT") == 6 and "RAY []" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+    assert [line for line in proc.stdout.splitlines() if line.startswith("EXIT")][:5] == [
+        "EXIT --help 0", "EXIT classify 0", "EXIT classify 0", "EXIT classify 0", "EXIT merge 0",
+    ]  # fmt: skip
+    assert proc.stdout.splitlines()[-1] == "EXIT classify 2"
+    assert "--ray needs Ray, which is not installed (pyarrow)" in proc.stderr  # its first import
+    assert "pip install 'prtriage[ray]'" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "args, code, text",
     [

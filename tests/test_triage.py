@@ -16,9 +16,9 @@ from prtriage.budget import Budgeted
 from prtriage.categories import Category
 from prtriage.change import change_from_diff
 from prtriage.config import Settings
-from prtriage.errors import BudgetError, ModelError
+from prtriage.errors import BudgetError, ModelError, UsageError
 from prtriage.prompt import category_segment, reasoning_prefix_segment
-from prtriage.triage import budget, classify
+from prtriage.triage import ENGINE_FACTORY_ENV, budget, classify, open_engine
 
 DIFF = (
     "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
@@ -133,3 +133,25 @@ def test_a_context_too_small_fails_before_the_model_is_asked() -> None:
 def test_model_errors_reach_the_caller() -> None:
     with pytest.raises(ModelError, match="cannot score"):
         classify(_change("Raise a clear error, boom"), FakeEngine(SCORES, fail_on="boom"), Settings())
+
+
+def test_an_engine_factory_named_in_the_environment_is_what_open_engine_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ENGINE_FACTORY_ENV, "fake_engine:factory")
+    engine = open_engine(Settings(threads=3))
+    assert type(engine).__name__ == "FactoryEngine"
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("fake_engine", "an engine factory is module:function"),
+        ("no_such_module:f", "cannot import no_such_module"),
+        ("fake_engine:nothing", "fake_engine has no function 'nothing'"),
+        ("fake_engine:math", "fake_engine has no function 'math'"),  # a module, not callable
+    ],
+)
+def test_a_bad_engine_factory_is_a_usage_error_naming_it(spec: str, message: str) -> None:
+    with pytest.raises(UsageError, match=f"PRTRIAGE_ENGINE={spec}: {message}"):
+        open_engine(Settings(), spec)

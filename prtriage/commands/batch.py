@@ -1,13 +1,31 @@
-"""`classify --input`: JSONL change records in, one JSON result line each out."""
+"""`classify --input`: JSONL change records in, one JSON result line each out; in one process, a
+`--shard K/N` of them, resumed with `--resume`, or on a Ray cluster with `--ray`."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
 
 from prtriage import errors
 from prtriage.commands.common import PLANTED_FAILS, fail_on_code, open_engine, stderr
 from prtriage.config import Settings
+from prtriage.shard import ShardSpec
+
+if TYPE_CHECKING:
+    from prtriage.batch import BatchSummary
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """--ray: where the cluster is (None: RAY_ADDRESS, else a local Ray) and how many actors."""
+
+    address: str | None = None
+    actors: int | None = None  # None: as many as the cluster's CPUs allow
 
 
 @dataclass(frozen=True)
@@ -15,21 +33,46 @@ class BatchOptions:
     input: Path
     output: Path
     settings: Settings
+    shard: ShardSpec | None = None
+    resume: bool = False
+    ray: RayOptions | None = None
 
 
 def run(options: BatchOptions) -> int:
     from prtriage import batch
-    from prtriage.records import report_skipped
 
-    input_, settings = options.input, options.settings
+    input_, output, settings = options.input, options.output, options.settings
     if not input_.is_file():
         raise errors.UsageError(f"input file not found: {input_}")
     err = stderr()
-    engine = open_engine(settings, err)
-    summary = batch.classify_file(input_, options.output, engine, settings, err)
-    report_skipped(summary.bad, lambda line: err.print(line, markup=False))
+    plan = batch.plan_batch(input_, options.shard)  # duplicate ids refused before any work
+    if options.ray is not None:
+        ray_batch = _ray_batch()
+        summary = ray_batch.run(plan, output, settings, options.resume, options.ray, err)
+    else:
+        load = functools.partial(open_engine, settings, err)  # only once a record is to classify
+        summary = batch.run_batch(plan, output, options.resume, load, settings, err)
+    return report(summary, input_, settings, err)
+
+
+def _ray_batch() -> ModuleType:
+    """prtriage/ray_batch.py: the one import of Ray, which plain prtriage never loads."""
+    try:
+        from prtriage import ray_batch
+    except ImportError as e:
+        raise errors.UsageError(
+            f"--ray needs Ray, which is not installed ({e.name or e})", hint="pip install 'prtriage[ray]'"
+        ) from None
+    return ray_batch
+
+
+def report(summary: BatchSummary, input_: Path, settings: Settings, err: Console) -> int:
+    """The skipped lines, the counts, and the exit code (fail-on)."""
+    for bad in summary.bad:
+        err.print(f"skipped {bad}", markup=False)
     counts = ", ".join(f"{k} {v}" for k, v in summary.categories.most_common())
-    err.print(f"classified {summary.classified} records, skipped {len(summary.bad)}; {counts}")
+    resumed = f" ({summary.resumed} resumed)" if summary.resumed else ""
+    err.print(f"classified {summary.classified} records{resumed}, skipped {len(summary.bad)}; {counts}")
     if summary.classified == 0 and summary.bad:
         raise errors.UsageError(f"no record in {input_} could be classified")
     if summary.uncertain:

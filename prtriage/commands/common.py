@@ -17,7 +17,7 @@ from prtriage.report import print_text, to_json, to_markdown
 
 if TYPE_CHECKING:
     from prtriage.change import Change, Result
-    from prtriage.engine import LlamaEngine
+    from prtriage.engine import LoadedEngine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +52,7 @@ def stdout() -> Console:
     return _Stdout(highlight=False)
 
 
-def open_engine(settings: Settings, err: Console) -> LlamaEngine:
+def open_engine(settings: Settings, err: Console) -> LoadedEngine:
     """The model, with a one-line warning when the settings make its results doubtful."""
     from prtriage import triage  # looked up on the module: tests swap triage.open_engine for a fake
 

@@ -15,6 +15,7 @@ from prtriage import errors, git
 from prtriage.commands import batch, classify, github, hooks
 from prtriage.commands.common import ModelFlags
 from prtriage.config import Settings, resolve_settings
+from prtriage.shard import ShardSpec
 
 Mode = Literal["git", "input", "github", "pre-push", "commit-msg"]
 
@@ -52,6 +53,12 @@ class ClassifyFlags(ModelFlags):
     commit_msg: bool = False
     fail_on_mismatch: bool = False
     message_file: Path | None = None
+    reasoning_tokens: int | None = None
+    shard: str | None = None
+    resume: bool = False
+    ray: bool = False
+    ray_address: str | None = None
+    ray_actors: int | None = None
 
     def settings_flags(self) -> dict[str, Any]:
         """The flags that override the config file, under their config-key names."""
@@ -60,6 +67,7 @@ class ClassifyFlags(ModelFlags):
             "fail-on": self.fail_on, "exclude": self.exclude, "min-confidence": self.min_confidence,
             "uncertain-label": self.uncertain_label, "scorer": self.scorer, "labels": self.label_map,
             "planted": self.planted, "planted-label": self.planted_label,
+            "reasoning-tokens": self.reasoning_tokens,
         }  # fmt: skip
 
 
@@ -94,6 +102,7 @@ def check(flags: ClassifyFlags) -> Mode:
         raise errors.UsageError("--label-map goes with --label")
     if f.comment and not f.github:
         raise errors.UsageError("--comment goes with --github")
+    _check_batch_flags(f)
     mode = _mode(f)
     if mode == "input":
         _check_input(f)
@@ -127,6 +136,21 @@ def _check_input(f: ClassifyFlags) -> None:
         raise errors.UsageError(f"{given[0]} does not apply to --input: each record has its own")
     if f.output is None:
         raise errors.UsageError("--input needs --output FILE.jsonl")
+    if f.shard is not None:
+        ShardSpec.parse(f.shard)
+
+
+def _check_batch_flags(f: ClassifyFlags) -> None:
+    """--shard, --resume and --ray shape a batch; the --ray-* flags shape the Ray job."""
+    for flag, on in (("--shard", f.shard is not None), ("--resume", f.resume), ("--ray", f.ray)):
+        if on and f.input_ is None:
+            raise errors.UsageError(f"{flag} goes with --input")
+    for flag, on in (
+        ("--ray-address", f.ray_address is not None),
+        ("--ray-actors", f.ray_actors is not None),
+    ):
+        if on and not f.ray:
+            raise errors.UsageError(f"{flag} goes with --ray")
 
 
 def run(flags: ClassifyFlags) -> int:
@@ -149,8 +173,7 @@ def run(flags: ClassifyFlags) -> int:
     settings = resolve_settings(flags.settings_flags(), cwd=cwd, config_file=flags.config)
     mode = check(flags)
     if mode == "input":
-        assert flags.input_ is not None and flags.output is not None  # check() made sure
-        return batch.run(batch.BatchOptions(flags.input_, flags.output, settings))
+        return batch.run(batch_options(flags, settings))
     if mode == "commit-msg":
         assert flags.message_file is not None
         options = hooks.CommitMsgOptions(cwd, settings, flags.message_file, flags.fail_on_mismatch)
@@ -160,6 +183,13 @@ def run(flags: ClassifyFlags) -> int:
         return hooks.pre_push(hooks.PrePushOptions(cwd, settings, flags.fmt, flags.title, body))
     spec = diff_spec(flags.staged, flags.range_, settings)
     return classify.run(classify.ClassifyOptions(cwd, settings, spec, flags.fmt, flags.title, body))
+
+
+def batch_options(flags: ClassifyFlags, settings: Settings) -> batch.BatchOptions:
+    assert flags.input_ is not None and flags.output is not None  # check() made sure
+    shard = ShardSpec.parse(flags.shard) if flags.shard is not None else None
+    ray = batch.RayOptions(flags.ray_address, flags.ray_actors) if flags.ray else None
+    return batch.BatchOptions(flags.input_, flags.output, settings, shard, flags.resume, ray)
 
 
 def read_body(body: str | None, body_file: Path | None) -> str | None:

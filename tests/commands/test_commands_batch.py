@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +18,7 @@ from prtriage.commands.batch import BatchOptions, run
 from prtriage.config import Settings
 from prtriage.errors import EXIT_FAIL_ON, EXIT_OK, UsageError
 
+TESTS = Path(__file__).resolve().parents[1]  # where fake_engine.py is, for PRTRIAGE_ENGINE
 FIX_DIFF = (
     "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
     "@@ -1,2 +1,3 @@\n def div(a, b):\n+    assert b\n     return a / b\n"
@@ -82,3 +89,136 @@ def test_a_missing_input_fails_before_the_model_loads(
     with pytest.raises(UsageError, match="input file not found"):
         run(BatchOptions(tmp_path / "missing.jsonl", tmp_path / "out.jsonl", Settings()))
     assert engine.opened == 0 and not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--shard", "1/2"), "--shard goes with --input"),
+        (("--resume",), "--resume goes with --input"),
+        (("--ray",), "--ray goes with --input"),
+        (
+            ("--input", "in.jsonl", "--output", "o.jsonl", "--ray-address", "auto"),
+            "--ray-address goes with --ray",
+        ),
+        (("--input", "in.jsonl", "--output", "o.jsonl", "--ray-actors", "2"), "--ray-actors goes with --ray"),
+        (
+            ("--input", "in.jsonl", "--output", "o.jsonl", "--shard", "3/2"),
+            "--shard 3/2: K must be from 1 to N",
+        ),
+    ],
+)
+def test_batch_flags_that_cannot_apply_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering())
+    monkeypatch.chdir(tmp_path)
+    assert run_main("classify", *args) == 2
+    assert message in capsys.readouterr().err and engine.opened == 0
+
+
+def test_shards_then_merge_give_what_one_run_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_fake_engine(monkeypatch, FakeEngine.answering("docs", 0.7))
+    src = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": f"pr-{i}", "title": f"Change {i}", "diff": FIX_DIFF}) for i in range(12)]
+    src.write_text("\n".join([*lines[:5], "{not json", *lines[5:]]) + "\n")
+    shards = [tmp_path / f"out-{k}.jsonl" for k in (1, 2, 3)]
+    for k, out in enumerate(shards, 1):
+        assert run_main("classify", "--input", str(src), "--output", str(out), "--shard", f"{k}/3") == EXIT_OK
+    merged = tmp_path / "merged.jsonl"
+    assert run_main("merge", "--input", str(src), "-o", str(merged), *map(str, shards)) == EXIT_OK
+    assert "merged 12 results from 3 files" in capsys.readouterr().err
+    assert batch(tmp_path, src) == EXIT_OK  # the same input in one run
+    one = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    both = [json.loads(line) for line in merged.read_text().splitlines()]
+    assert [r["id"] for r in both] == [r["id"] for r in one] == [f"pr-{i}" for i in range(12)]
+    assert [(r["category"], r["source"]) for r in both] == [(r["category"], r["source"]) for r in one]
+    # A shard missing: refused, naming the gap; the merged file is not written.
+    assert run_main("merge", "--input", str(src), "-o", str(tmp_path / "m2.jsonl"), str(shards[0])) == 2
+    assert "are in none of the files" in capsys.readouterr().err and not (tmp_path / "m2.jsonl").exists()
+
+
+def test_resume_from_the_command_line(
+    tmp_path: Path, records: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering("docs", 0.7))
+    (tmp_path / "out.jsonl.partial").write_text(json.dumps({"id": "a1", "category": "docs"}) + "\n")
+    assert batch(tmp_path, records) == 2
+    assert "holds the results of an interrupted run" in capsys.readouterr().err
+    assert batch(tmp_path, records, "--resume") == EXIT_OK
+    err = capsys.readouterr().err
+    assert "resuming: 1 records already in" in err and "classified 2 records (1 resumed), skipped 1" in err
+    assert engine.scored == 1
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        "a1",
+        "b2",
+    ]
+
+
+def test_kill_9_at_any_moment_loses_at_most_the_record_in_flight_and_never_duplicates(tmp_path: Path) -> None:
+    """A real `prtriage classify --input --resume` process, killed three times mid-run, then finished."""
+    n = 60
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": f"pr-{i}", "title": "t", "diff": FIX_DIFF}) + "\n" for i in range(n))
+    )
+    out, log = tmp_path / "out.jsonl", tmp_path / "scored.log"
+    partial = tmp_path / "out.jsonl.partial"
+    env = {
+        **os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PRTRIAGE_ENGINE": "fake_engine:factory", "FAKE_ENGINE_DELAY": "0.02", "FAKE_ENGINE_LOG": str(log),
+    }  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "prtriage",
+        "classify",
+        "--input",
+        str(src),
+        "--output",
+        str(out),
+        "--resume",
+    ]
+    rng, kept, kills = random.Random(7), 0, 0
+    for _ in range(3):
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and _complete_lines(partial) <= kept + 5 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))  # any moment: between records, inside one, inside a write
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not out.exists(), "the run finished before the kill: slow the fake engine down"
+        kills += 1
+        now = _complete_lines(partial)
+        assert now >= kept  # finished work is never lost
+        kept = now
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming: {kept} records already in" in done.stderr
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == [f"pr-{i}" for i in range(n)]  # every record once, in input order
+    assert n <= log.stat().st_size <= n + kills  # each kill cost at most the record in flight
+    assert not partial.exists()
+
+
+def _complete_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def test_reasoning_tokens_0_writes_no_reasoning(
+    tmp_path: Path, records: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = use_fake_engine(monkeypatch, FakeEngine.answering("docs", 0.7))
+    assert batch(tmp_path, records, "--reasoning-tokens", "0") == EXIT_OK
+    assert [json.loads(line)["reasoning"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        "",
+        "",
+    ]
+    assert {call.max_tokens for call in engine.calls if not call.candidates} == {0}
