@@ -150,13 +150,19 @@ def report(
     per_cpu = steady[ray2] / 2
     print(f"\n100,000 changes, COMPUTED (not measured) from the steady rate per CPU of Ray with 2 actors "
           f"({per_cpu:.1f} records/min) plus its 2-actor start-up ({med[(ray2, 1)]:.0f} s):\n")  # fmt: skip
-    print("| machines | CPUs each | hours |")
+    print("| machines | CPUs each | wall time |")
     print("| ---: | ---: | ---: |")
     for cores in (2, 16):
         for machines in (1, 4, 16, 64):
             minutes = 100_000 / (per_cpu * cores * machines) + med[(ray2, 1)] / 60
-            print(f"| {machines} | {cores} | {minutes / 60:.1f} |")
+            print(f"| {machines} | {cores} | {_duration(minutes)} |")
     print(f"# load avg at the end {os.getloadavg()[0]:.2f}")
+
+
+def _duration(minutes: float) -> str:
+    """Hours and minutes, so a 64-machine row does not round to "0.0 hours"."""
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
 if __name__ == "__main__":
