@@ -16,6 +16,7 @@ from prtriage.change import FileEntry
 from prtriage.diff import KIND_RANK, FileDiff
 from prtriage.errors import BudgetError
 from prtriage.prompt import (
+    DEFINITIONS,
     PromptChange,
     Segment,
     Tokenizer,
@@ -173,13 +174,16 @@ def fit_change(
     tokenizer: Tokenizer,
     context_size: int,
     reasoning_tokens: int,
+    prompt_format: str = DEFINITIONS,
 ) -> Budgeted:
     """The prompt for this change, within `context_size` tokens with room for the answer."""
     count = _count(tokenizer)
     budget = context_size - answer_reserve(categories, tokenizer, reasoning_tokens)
     title = " ".join(title.split())[:TITLE_MAX_CHARS]
     skeleton = PromptChange(title=title, body="", file_list="", diff="")
-    fixed = sum(len(p) for p in tokenize_segments(input_segments(skeleton, categories), tokenizer))
+    fixed = sum(
+        len(p) for p in tokenize_segments(input_segments(skeleton, categories, prompt_format), tokenizer)
+    )
     room = budget - fixed
     if room < 64:
         raise BudgetError(
@@ -195,7 +199,7 @@ def fit_change(
     # Pieces were counted one by one; the segment is tokenized whole. Check the exact total.
     while True:
         change = PromptChange(title=title, body=body, file_list=listing, diff="".join(pieces))
-        segments = input_segments(change, categories)
+        segments = input_segments(change, categories, prompt_format)
         pieces_ids = tokenize_segments(segments, tokenizer)
         ids = [i for piece in pieces_ids for i in piece]
         if len(ids) <= budget or not pieces:

@@ -73,13 +73,18 @@ def default_threads(cap: int | None = LLAMA_MAX_THREADS, busy: float | None = No
     return max(1, min(free, cap) if cap else free)
 
 
-def has_amx() -> bool:
-    """Whether this CPU has Intel AMX tiles (Sapphire Rapids and later), from /proc/cpuinfo."""
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (avx2, avx512f, amx_tile, ...); empty elsewhere."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return "amx_tile" in line.split()
+                    return set(line.partition(":")[2].split())
     except OSError:
         pass
-    return False
+    return set()
+
+
+def has_amx() -> bool:
+    """Whether this CPU has Intel AMX tiles (Sapphire Rapids and later)."""
+    return "amx_tile" in cpu_flags()

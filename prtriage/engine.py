@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prtriage.errors import ModelError
-from prtriage.models import ModelFiles
+from prtriage.models import ModelFiles, string_metadata
 from prtriage.native import capture_native_output
+from prtriage.prompt import TrainedPrompt
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +44,10 @@ class Engine(Protocol):
     @property
     def adapter(self) -> str | None:
         """The LoRA adapter applied on top of the model, as results name it; None without one."""
+
+    @property
+    def trained_prompt(self) -> TrainedPrompt | None:
+        """The prompt the adapter (or a merged fine-tune) was trained on; None when it does not say."""
 
     def tokenize(self, text: str, special: bool) -> list[int]: ...
 
@@ -93,6 +98,13 @@ def _quiet_llama_cpp() -> Any:
     import llama_cpp
 
     return llama_cpp
+
+
+def _trained_prompt(files: ModelFiles, model_metadata: dict[str, str]) -> TrainedPrompt | None:
+    """An adapter's prompt metadata, else the model's own (a merged fine-tune carries it too)."""
+    if files.adapter is not None:
+        return TrainedPrompt.from_metadata(string_metadata(files.adapter, "prtriage."))
+    return TrainedPrompt.from_metadata(model_metadata)
 
 
 @contextlib.contextmanager
@@ -177,6 +189,7 @@ class LlamaEngine:
         self._n_vocab = self.llm.n_vocab()
         add_bos = self.llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"
         self._bos = self.llm.token_bos() if add_bos else None
+        self._trained = _trained_prompt(files, self.llm.metadata)
         self._clock.add("load_s", time.perf_counter() - start)
         self._grammar: Any = None
 
@@ -187,6 +200,10 @@ class LlamaEngine:
     @property
     def adapter(self) -> str | None:
         return str(self.files.adapter) if self.files.adapter else None
+
+    @property
+    def trained_prompt(self) -> TrainedPrompt | None:
+        return self._trained
 
     @property
     def context_size(self) -> int:

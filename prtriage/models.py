@@ -141,6 +141,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def string_metadata(path: Path, prefix: str) -> dict[str, str]:
+    """The string values of a GGUF's metadata whose keys start with `prefix` (an adapter's: small,
+    so the gguf package's reader is quick; a whole model's vocabulary takes it seconds)."""
+    from gguf import GGUFReader, GGUFValueType
+
+    try:
+        fields = GGUFReader(str(path)).fields
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read the metadata of {path}: {e}") from None
+    return {
+        key: str(field.contents())
+        for key, field in fields.items()
+        if key.startswith(prefix) and field.types[:1] == [GGUFValueType.STRING]
+    }
+
+
 def check_gguf(path: Path, what: str = "model") -> Path:
     if not path.exists():
         raise ModelError(f"{what} file not found: {path}")

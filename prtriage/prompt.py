@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from prtriage.categories import Category
 
@@ -32,12 +32,52 @@ REASONING_END = '"}'
 # What a reasoning may contain: the grammar's string characters (no quote, backslash or control).
 _REASONING_BAD = re.compile(r'["\\\x00-\x1f\x7f]')
 
+# Two instruction formats. DEFINITIONS (v1's, and for any model that has not learned the
+# categories: --adapter none, custom categories) lists every category with its definition and the
+# answer format: about 210 tokens. NAMES (an adapter trained on fixed categories) is a task line
+# and the names, 39 tokens, leaving the rest of the context to the change. An adapter's
+# GGUF metadata says which one it was trained with (models.trained_prompt).
+DEFINITIONS = "definitions"
+NAMES = "names"
+PROMPT_FORMATS = (DEFINITIONS, NAMES)
+
 INSTRUCTIONS = (
     "You triage pull requests. Read the change below and answer with the one category that "
     "describes it best, and one short sentence of reasoning grounded in the diff.\n\n"
     "Categories:\n{categories}\n\n"
     'Answer as JSON: {{"category": "<name>", "reasoning": "<one sentence>"}}'
 )
+NAMES_INSTRUCTIONS = "Classify the pull request as one of: {names}."  # 39 tokens with its ChatML turn
+
+
+@dataclass(frozen=True)
+class TrainedPrompt:
+    """What an adapter was trained to read, as its GGUF metadata records it (strings, so that
+    llama.cpp's metadata of a merged model shows them too)."""
+
+    format: str
+    categories: tuple[str, ...]
+    context_size: int
+
+    KEYS: ClassVar[tuple[str, str, str]] = (
+        "prtriage.prompt.format",
+        "prtriage.prompt.categories",
+        "prtriage.prompt.context_size",
+    )
+
+    def metadata(self) -> dict[str, str]:
+        values = (self.format, ",".join(self.categories), str(self.context_size))
+        return dict(zip(self.KEYS, values))
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, str]) -> TrainedPrompt | None:
+        """None when the keys are absent (adapters from before them were trained on DEFINITIONS)."""
+        if not all(k in meta for k in cls.KEYS):
+            return None
+        fmt, names, context = (meta[k] for k in cls.KEYS)
+        if fmt not in PROMPT_FORMATS or not context.isdigit():
+            return None
+        return cls(fmt, tuple(n for n in names.split(",") if n), int(context))
 
 
 @dataclass(frozen=True)
@@ -74,10 +114,14 @@ class Tokenizer(Protocol):
         """Ids for `text`, no BOS/EOS added; control-token text is parsed only when `special`."""
 
 
-def instructions_segment(categories: Sequence[Category]) -> Segment:
-    listing = "\n".join(f"- {c.name}: {c.definition}" for c in categories)
-    text = SYSTEM_START + INSTRUCTIONS.format(categories=listing) + TURN_END + USER_START
-    return Segment(text, special=True)
+def instructions_segment(categories: Sequence[Category], prompt_format: str = DEFINITIONS) -> Segment:
+    if prompt_format == NAMES:
+        task = NAMES_INSTRUCTIONS.format(names=", ".join(c.name for c in categories))
+    elif prompt_format == DEFINITIONS:
+        task = INSTRUCTIONS.format(categories="\n".join(f"- {c.name}: {c.definition}" for c in categories))
+    else:
+        raise ValueError(f"unknown prompt format {prompt_format!r}")
+    return Segment(SYSTEM_START + task + TURN_END + USER_START, special=True)
 
 
 def change_segments(change: PromptChange) -> list[Segment]:
@@ -93,9 +137,11 @@ def answer_start_segment() -> Segment:
     return Segment(TURN_END + ASSISTANT_START + ANSWER_PREFIX, special=True)
 
 
-def input_segments(change: PromptChange, categories: Sequence[Category]) -> list[Segment]:
+def input_segments(
+    change: PromptChange, categories: Sequence[Category], prompt_format: str = DEFINITIONS
+) -> list[Segment]:
     """Everything the model reads before it answers; the first segment is the same for all changes."""
-    return [instructions_segment(categories), *change_segments(change), answer_start_segment()]
+    return [instructions_segment(categories, prompt_format), *change_segments(change), answer_start_segment()]
 
 
 def category_segment(name: str) -> Segment:
@@ -123,10 +169,11 @@ def answer_segments(category: str, reasoning: str | None = None) -> list[Segment
 
 
 def example_segments(
-    change: PromptChange, categories: Sequence[Category], category: str, reasoning: str | None = None
-) -> list[Segment]:
+    change: PromptChange, categories: Sequence[Category], category: str, reasoning: str | None = None,
+    prompt_format: str = DEFINITIONS,
+) -> list[Segment]:  # fmt: skip
     """A training example: the inference input followed by the answer."""
-    return [*input_segments(change, categories), *answer_segments(category, reasoning)]
+    return [*input_segments(change, categories, prompt_format), *answer_segments(category, reasoning)]
 
 
 def tokenize_segments(segments: Sequence[Segment], tokenizer: Tokenizer) -> list[list[int]]:

@@ -22,7 +22,7 @@ from prtriage.errors import GitError, UsageError
 from prtriage.escape import valid_text
 from prtriage.models import DEFAULT_ADAPTER, ModelFiles, resolve_model
 from prtriage.planted_text import find_planted
-from prtriage.prompt import category_segment, reasoning_prefix_segment
+from prtriage.prompt import DEFINITIONS, category_segment, reasoning_prefix_segment
 
 
 def change_from_git(
@@ -89,10 +89,19 @@ def adapter_warning(settings: Settings, files: ModelFiles) -> str | None:
     )
 
 
+def prompt_format(engine: Engine, settings: Settings) -> str:
+    """The instructions the model was trained to read: an adapter trained on these categories says
+    which in its metadata; anything else (--adapter none, v1, custom categories) gets definitions."""
+    trained = engine.trained_prompt
+    if trained is None or trained.categories != settings.category_names:
+        return DEFINITIONS
+    return trained.format
+
+
 def budget(change: Change, engine: Engine, settings: Settings) -> Budgeted:
     return fit_change(
         change.title, change.body, change.files, settings.categories, engine,
-        settings.context_size, settings.reasoning_tokens,
+        settings.context_size, settings.reasoning_tokens, prompt_format(engine, settings),
     )  # fmt: skip
 
 

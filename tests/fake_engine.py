@@ -21,7 +21,7 @@ import pytest
 
 from prtriage.errors import ModelError
 from prtriage.models import ModelFiles
-from prtriage.prompt import category_segment
+from prtriage.prompt import TrainedPrompt, category_segment
 
 
 def fake_sha256(name: str) -> str:
@@ -71,12 +71,13 @@ class FakeEngine(WordTokenizer):
     def __init__(
         self, scores: Mapping[str, float], answer: str = "Fixes the division by zero in the helper.",
         fail_on: str | None = None, adapter: str | None = None, name: str = "fake.gguf",
-        rest: float | None = -20.0,
+        rest: float | None = -20.0, trained_prompt: TrainedPrompt | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
         self.scores, self.answer, self.fail_on, self.rest, self.name = scores, answer, fail_on, rest, name
         self.files = ModelFiles(name, Path(name), Path(adapter) if adapter else None, fake_sha256(name),
                                 fake_sha256(adapter) if adapter else None)  # fmt: skip
+        self.trained_prompt = trained_prompt  # what an adapter's metadata would say (None: v1)
         self.calls: list[Call] = []  # every score and reasoning request, in order
         self.opened = 0  # times a command loaded "the model" (use_fake_engine)
 

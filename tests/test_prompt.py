@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.prompt import (
+    DEFINITIONS,
+    NAMES,
     PromptChange,
+    TrainedPrompt,
     answer_json,
     answer_segments,
     clean_reasoning,
@@ -66,3 +69,24 @@ def test_change_text_never_becomes_control_tokens(engine) -> None:
 def test_reasoning_is_cleaned_to_what_the_grammar_allows() -> None:
     assert clean_reasoning('Fixes "div"\nby \\ zero\t') == "Fixes 'div' by zero"
     assert answer_json("fix", "ok") == '{"category": "fix", "reasoning": "ok"}'
+
+
+def test_the_names_prompt_leaves_the_context_to_the_change(engine) -> None:
+    # An adapter that learned the ten categories reads a task line and their names: <= 40 tokens.
+    short, full = (
+        tokenize_segments(input_segments(_change(), DEFAULT_CATEGORIES, fmt), engine)[0]
+        for fmt in (NAMES, DEFINITIONS)
+    )
+    assert len(short) <= 40 < 200 <= len(full)
+    text = input_segments(_change(), DEFAULT_CATEGORIES, NAMES)[0].text
+    assert all(c.name in text for c in DEFAULT_CATEGORIES) and DEFAULT_CATEGORIES[0].definition not in text
+
+
+def test_trained_prompt_metadata_round_trips_and_old_files_have_none() -> None:
+    names = tuple(c.name for c in DEFAULT_CATEGORIES)
+    trained = TrainedPrompt(NAMES, names, 768)
+    assert TrainedPrompt.from_metadata(trained.metadata()) == trained
+    assert all(isinstance(v, str) for v in trained.metadata().values())  # llama.cpp shows strings
+    assert TrainedPrompt.from_metadata({}) is None  # v1's adapter: no keys
+    bad = {**trained.metadata(), "prtriage.prompt.format": "haiku"}
+    assert TrainedPrompt.from_metadata(bad) is None

@@ -17,7 +17,7 @@ from prtriage.categories import Category
 from prtriage.change import change_from_diff
 from prtriage.config import Settings
 from prtriage.errors import BudgetError, ModelError, UsageError
-from prtriage.prompt import category_segment, reasoning_prefix_segment
+from prtriage.prompt import DEFINITIONS, NAMES, TrainedPrompt, category_segment, reasoning_prefix_segment
 from prtriage.triage import ENGINE_FACTORY_ENV, budget, classify, open_engine
 
 DIFF = (
@@ -155,3 +155,27 @@ def test_an_engine_factory_named_in_the_environment_is_what_open_engine_returns(
 def test_a_bad_engine_factory_is_a_usage_error_naming_it(spec: str, message: str) -> None:
     with pytest.raises(UsageError, match=f"PRTRIAGE_ENGINE={spec}: {message}"):
         open_engine(Settings(), spec)
+
+
+def _instructions(engine: FakeEngine, settings: Settings) -> str:
+    return budget(_change(), engine, settings).segments[0].text
+
+
+def test_an_adapter_trained_on_names_gets_the_names_prompt_and_more_room() -> None:
+    names = Settings().category_names
+    trained = FakeEngine(SCORES, trained_prompt=TrainedPrompt(NAMES, names, 512))
+    short = budget(_change(), trained, Settings())
+    assert _instructions(trained, Settings()).count("\n") == 3  # one task line in its ChatML turn
+    assert all(n in short.segments[0].text for n in names)
+    v1 = budget(_change(), FakeEngine(SCORES), Settings())  # no metadata: v1's definitions
+    assert "- fix: corrects a bug" in v1.segments[0].text
+    assert v1.shared_prefix - short.shared_prefix > 100  # the definitions' tokens go to the change
+
+
+def test_custom_categories_or_a_definitions_adapter_get_the_definitions() -> None:
+    names = Settings().category_names
+    custom = Settings(categories=(Category("bug", "a defect"), Category("other", "anything else")))
+    engine = FakeEngine({"bug": 0.0}, trained_prompt=TrainedPrompt(NAMES, names, 512))
+    assert "- bug: a defect" in _instructions(engine, custom)
+    v1_style = FakeEngine(SCORES, trained_prompt=TrainedPrompt(DEFINITIONS, names, 512))
+    assert "- fix: corrects a bug" in _instructions(v1_style, Settings())

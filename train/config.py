@@ -14,6 +14,7 @@ from typing import Any
 from prtriage.categories import DEFAULT_CATEGORIES, Category, make_categories
 from prtriage.config import DEFAULT_REASONING_TOKENS
 from prtriage.errors import ConfigError
+from prtriage.prompt import NAMES, PROMPT_FORMATS
 from prtriage.train.data import DATASET_TYPES
 
 # Axolotl keys that mean something prtriage does not do, and what to do instead.
@@ -28,6 +29,9 @@ UNSUPPORTED = {
     "fsdp": "use accelerate launch or torchrun (data parallel)",
 }
 LR_SCHEDULERS = ("cosine", "linear", "constant")
+
+
+BF16_MODES = ("auto", "true", "false", "autocast")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class TrainConfig:
     sequence_len: int = 1024
     context_size: int | None = None  # the diff budget of change records; default sequence_len
     reasoning_tokens: int = DEFAULT_REASONING_TOKENS  # room the budget leaves for the answer
+    # The instructions the adapter learns to read (prompt.py): "names" (a task line and the
+    # category names: most of the context left to the change) or "definitions" (v1's prompt).
+    # Written into the exported GGUF, so classify builds the same prompt.
+    prompt_format: str = NAMES
     train_on_inputs: bool = False
     prompt_loss_weight: float = 0.0
     adapter: str = "lora"
@@ -75,7 +83,9 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     gradient_checkpointing: bool = False  # as Axolotl; on CPU it costs ~35% more time (benchmarks)
     group_by_length: bool = True
-    bf16: str = "auto"  # auto: bf16 on a GPU that supports it, fp32 otherwise (and always on CPU)
+    # auto: bf16 on a GPU that supports it, fp32 otherwise (and always on CPU); true: bf16 weights
+    # and autocast; autocast: fp32 weights, bf16 autocast (docs/training.md compares them on CPU)
+    bf16: str = "auto"
     seed: int = 42
     logging_steps: int = 1
     eval_steps: int = 50
@@ -187,7 +197,8 @@ def _check(cfg: TrainConfig, source: str) -> None:
     need(cfg.num_epochs > 0, "num_epochs must be positive")
     need(cfg.learning_rate > 0, "learning_rate must be positive")
     need(cfg.lr_scheduler in LR_SCHEDULERS, "lr_scheduler must be one of " + ", ".join(LR_SCHEDULERS))
-    need(cfg.bf16 in ("auto", "true", "false"), "bf16 must be auto, true or false")
+    need(cfg.bf16 in BF16_MODES, "bf16 must be one of " + ", ".join(BF16_MODES))
+    need(cfg.prompt_format in PROMPT_FORMATS, "prompt_format must be one of " + ", ".join(PROMPT_FORMATS))
     need(cfg.val_set_size >= 0, "val_set_size must not be negative")
     need(cfg.eval_steps >= 1 and cfg.save_steps >= 1 and cfg.logging_steps >= 1, "*_steps must be positive")
     need(cfg.budget_context <= cfg.sequence_len, "context_size must not exceed sequence_len")

@@ -22,7 +22,7 @@ from prtriage.categories import Category
 from prtriage.change import change_from_record
 from prtriage.dataset.split import choose_groups
 from prtriage.errors import PrtriageError, UsageError
-from prtriage.prompt import Segment, Tokenizer, answer_segments, category_segment
+from prtriage.prompt import DEFINITIONS, Segment, Tokenizer, answer_segments, category_segment
 from prtriage.records import BadLine, check_change_record, partition_bad, read_checked
 
 INPUT_OUTPUT = "input_output"
@@ -143,6 +143,7 @@ class PromptBudget:
     context_size: int
     reasoning_tokens: int
     exclude: tuple[str, ...] = ()
+    prompt_format: str = DEFINITIONS
 
 
 def build_example(row: Row, tokenizer: Tokenizer, budget: PromptBudget) -> Example | BadLine:
@@ -157,7 +158,7 @@ def build_example(row: Row, tokenizer: Tokenizer, budget: PromptBudget) -> Examp
     try:
         fitted = fit_change(
             change.title, change.body, change.files, budget.categories, tokenizer,
-            budget.context_size, budget.reasoning_tokens,
+            budget.context_size, budget.reasoning_tokens, budget.prompt_format,
         )  # fmt: skip
     except PrtriageError as e:
         return BadLine(row.path, row.line, e.message)

@@ -20,6 +20,7 @@ import torch
 from prtriage.atomic import atomic_path
 from prtriage.errors import ModelError, UsageError
 from prtriage.models import ModelFiles, quantize
+from prtriage.prompt import TrainedPrompt
 from prtriage.train.base import Base, load_model, load_tokenizer, read_gguf
 from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf
 from prtriage.train.gguf_out import (
@@ -86,11 +87,12 @@ def _metadata(model: Any, base: Base, tokenizer: HFTokenizer, name: str | None) 
 
 
 def write_model(model: Any, base: Base, tokenizer: HFTokenizer, out: Path, kind: str,
-                name: str | None = None, progress: Progress | None = None) -> Path:  # fmt: skip
-    """`model` (merged, fp32) as a GGUF of type `kind` at `out`."""
+                name: str | None = None, progress: Progress | None = None,
+                prompt: TrainedPrompt | None = None) -> Path:  # fmt: skip
+    """`model` (merged, fp32) as a GGUF of type `kind` at `out`, with the prompt it was trained on."""
     arch = gguf_arch(model.config.model_type)
     tensors = _tensors(model, base, arch)
-    meta = _metadata(model, base, tokenizer, name)
+    meta = _with_prompt(_metadata(model, base, tokenizer, name), prompt)
     out.parent.mkdir(parents=True, exist_ok=True)
     if kind in DIRECT_TYPES:
         write_gguf(out, arch, meta, tensors, kind, progress)
@@ -105,7 +107,20 @@ def write_model(model: Any, base: Base, tokenizer: HFTokenizer, out: Path, kind:
     return out
 
 
-def write_adapter(peft_model: Any, out: Path, alpha: float, name: str) -> Path:
+def _with_prompt(meta: Callable[[Any], None], prompt: TrainedPrompt | None) -> Callable[[Any], None]:
+    """The metadata, then the prompt's keys: classify reads them to build the prompt trained on."""
+
+    def write(writer: Any) -> None:
+        meta(writer)
+        for key, value in (prompt.metadata() if prompt else {}).items():
+            writer.add_string(key, value)
+
+    return write
+
+
+def write_adapter(
+    peft_model: Any, out: Path, alpha: float, name: str, prompt: TrainedPrompt | None = None
+) -> Path:
     """The unmerged LoRA as a llama.cpp adapter GGUF (alpha kept: llama.cpp scales by alpha/rank)."""
     from gguf import GGUFType, Keys
 
@@ -119,7 +134,7 @@ def write_adapter(peft_model: Any, out: Path, alpha: float, name: str) -> Path:
         writer.add_name(name)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_gguf(out, arch, meta, tensors, "f32")
+    write_gguf(out, arch, _with_prompt(meta, prompt), tensors, "f32")
     return out
 
 
@@ -138,6 +153,7 @@ def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path 
     base = run.base
     tokenizer = load_tokenizer(base)
     model = load_model(base, torch.float32)
+    prompt = run.trained_prompt
     results: list[Exported] = []
     adapter_files: ModelFiles | None = None
     if adapter_out is not None:
@@ -151,11 +167,11 @@ def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path 
     if adapter_files is not None and adapter_out is not None:
         # peft types peft_config's values as the base PeftConfig; fit saved a LoraConfig, which has lora_alpha.
         alpha = float(peft_model.peft_config["default"].lora_alpha)  # type: ignore[attr-defined]
-        write_adapter(peft_model, adapter_out, alpha, f"prtriage LoRA ({run.folder.name})")
+        write_adapter(peft_model, adapter_out, alpha, f"prtriage LoRA ({run.folder.name})", prompt)
         say(f"wrote the adapter {adapter_out}")
     merged = peft_model.merge_and_unload().eval()
     for kind, out in targets:
-        write_model(merged, base, tokenizer, out, kind, progress=progress)
+        write_model(merged, base, tokenizer, out, kind, progress=progress, prompt=prompt)
         say(f"wrote {out} ({kind}, {out.stat().st_size / 1e6:.1f} MB)")
         results.append(Exported(ModelFiles(str(out), out, None), kind))
     if adapter_files is not None:
@@ -163,7 +179,7 @@ def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path 
         results.append(Exported(adapter_files, stored_type(adapter_files.path)))
     for exported in results if verify else []:
         exported.parity = check_parity(merged, tokenizer, exported.files, exported.kind, run.categories,
-                                       threads=threads)  # fmt: skip
+                                       threads=threads, prompt=prompt)  # fmt: skip
         say(("adapter " if exported.files.adapter else "") + exported.parity.summary())
     return results
 

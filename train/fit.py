@@ -68,7 +68,7 @@ class Devices:
     """This process's place in the run: accelerate's handle, the precision, and where it speaks."""
 
     accelerator: Any
-    bf16: bool
+    bf16: bool  # bf16 weights (autocast alone keeps fp32 weights: accelerator.mixed_precision says)
     console: Console
 
     @property
@@ -148,7 +148,8 @@ def setup_devices(cfg: TrainConfig, console: Console) -> Devices:
     from accelerate import Accelerator
 
     bf16 = _use_bf16(cfg)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if bf16 else "no")
+    autocast = bf16 or cfg.bf16 == "autocast"
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if autocast else "no")
     return Devices(accelerator, bf16, console)
 
 
@@ -203,7 +204,7 @@ def setup_model(cfg: TrainConfig, base: Base, dev: Devices) -> Any:
         dev.say(f"LoRA started from {cfg.lora_init} ({layers} layers)")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     dev.say(f"model: {base.ref} ({base.kind}), LoRA r={cfg.lora_r} alpha={cfg.lora_alpha}: {trainable:,} "
-            f"trainable parameters; {'bf16' if dev.bf16 else 'fp32'} on {dev.accelerator.device}, "
+            f"trainable parameters; {_precision(dev)} on {dev.accelerator.device}, "
             f"{dev.world} process(es)")  # fmt: skip
     return model
 
@@ -429,6 +430,12 @@ def _set_threads(cfg: TrainConfig, say: Callable[[str], None]) -> None:
         torch.set_num_threads(n)
         say(f"torch threads: {n} of {available_cores()} cores (the others are busy; `threads` overrides)"
             if n < available_cores() else f"torch threads: {n}")  # fmt: skip
+
+
+def _precision(dev: Devices) -> str:
+    if dev.bf16:
+        return "bf16"
+    return "fp32 with bf16 autocast" if dev.accelerator.mixed_precision == "bf16" else "fp32"
 
 
 def _use_bf16(cfg: TrainConfig) -> bool:

@@ -57,7 +57,9 @@ def read_all(cfg: TrainConfig) -> tuple[list[Row], list[Row], list[BadLine], str
 
 
 def prompt_budget(cfg: TrainConfig) -> PromptBudget:
-    return PromptBudget(cfg.categories, cfg.budget_context, cfg.reasoning_tokens, cfg.exclude)
+    return PromptBudget(
+        cfg.categories, cfg.budget_context, cfg.reasoning_tokens, cfg.exclude, cfg.prompt_format
+    )
 
 
 def tokenize_all(

@@ -18,6 +18,7 @@ from typing import Any
 from prtriage.atomic import atomic_path
 from prtriage.categories import Category, make_categories
 from prtriage.errors import UsageError
+from prtriage.prompt import DEFINITIONS, TrainedPrompt
 from prtriage.train.base import Base, resolve_base
 
 RUN_FILE = "run.json"
@@ -41,6 +42,13 @@ class Run:
     @property
     def categories(self) -> tuple[Category, ...]:
         return make_categories(self.info["config"]["categories"], str(self.folder / RUN_FILE))
+
+    @property
+    def trained_prompt(self) -> TrainedPrompt:
+        """The prompt the run trained on (runs from before `prompt_format` existed used v1's),
+        as the exported files' metadata records it."""
+        fmt = str(self.info["config"].get("prompt_format", DEFINITIONS))
+        return TrainedPrompt(fmt, tuple(c.name for c in self.categories), self.sequence_len)
 
     @property
     def sequence_len(self) -> int:

@@ -28,9 +28,11 @@ from prtriage.categories import Category
 from prtriage.errors import ModelError
 from prtriage.models import ModelFiles
 from prtriage.prompt import (
+    DEFINITIONS,
     PromptChange,
     Segment,
     Tokenizer,
+    TrainedPrompt,
     category_segment,
     input_segments,
     tokenize_segments,
@@ -114,8 +116,8 @@ def tolerance(kind: str) -> Tolerance:
     return TOLERANCES.get(kind, LOW_BIT)
 
 
-def parity_prompts(categories: Sequence[Category]) -> list[list[Segment]]:
-    return [input_segments(change, categories) for change in PROMPT_CHANGES]
+def parity_prompts(categories: Sequence[Category], prompt_format: str = DEFINITIONS) -> list[list[Segment]]:
+    return [input_segments(change, categories, prompt_format) for change in PROMPT_CHANGES]
 
 
 def _flat(pieces: list[list[int]]) -> list[int]:
@@ -150,8 +152,13 @@ def check_parity(
     categories: Sequence[Category],
     tol: Tolerance | None = None,
     threads: int | None = None,
+    prompt: TrainedPrompt | None = None,
 ) -> Parity:
-    """Compare llama.cpp running `files` with `torch_model` (fp32, eval mode) on the parity prompts."""
+    """Compare llama.cpp running `files` with `torch_model` (fp32, eval mode) on the parity prompts.
+
+    With `prompt` (what the run trained on), the file's metadata must say the same, and the parity
+    prompts are built in that format, as classify will build them.
+    """
     from prtriage.engine import LlamaEngine
 
     tol = tolerance(kind) if tol is None else tol
@@ -160,9 +167,15 @@ def check_parity(
     engine = LlamaEngine(files, PARITY_CONTEXT, threads=threads, gpu_layers=0)
     torch_model.eval()
     names = [c.name for c in categories]
+    # A file without the keys gets v1's prompt from classify: right only for a run that trained on it.
+    said = engine.trained_prompt or (
+        prompt and TrainedPrompt(DEFINITIONS, prompt.categories, prompt.context_size)
+    )
+    if prompt is not None and said != prompt:
+        result.problems.append(f"the file's prompt metadata says {engine.trained_prompt}, not {prompt}")
     diffs: list[np.ndarray] = []
     agree = 0
-    for n, segments in enumerate(parity_prompts(categories), 1):
+    for n, segments in enumerate(parity_prompts(categories, prompt.format if prompt else DEFINITIONS), 1):
         ours = tokenize_segments(segments, tokenizer)
         theirs = tokenize_segments(segments, engine)
         if ours != theirs:
@@ -234,5 +247,6 @@ def verify_run(run_folder: Path, model_path: Path, adapter: Path | None, threads
     merged = model.merge_and_unload().eval()
     # Tolerances follow the type the weights are stored in (the base's, for an adapter).
     parity = check_parity(merged, tokenizer, ModelFiles(str(model_path), model_path, adapter),
-                          stored_type(model_path), finished.categories, threads=threads)  # fmt: skip
+                          stored_type(model_path), finished.categories, threads=threads,
+                          prompt=finished.trained_prompt)  # fmt: skip
     return parity

@@ -26,7 +26,7 @@ TOLERANCE = 2e-3
 PINNED = [12.756717, 12.161793, 11.203794, 10.362591, 9.276324, 8.559485]
 SETTINGS = dict(
     max_steps=6, save_steps=3, lr_scheduler="cosine", warmup_steps=1, gradient_accumulation_steps=2,
-    lora_dropout=0.1, val_set_size=0,
+    lora_dropout=0.1, val_set_size=0, prompt_format="definitions",  # v1's prompt: recorded before "names"
 )  # fmt: skip
 
 

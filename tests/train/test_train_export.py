@@ -14,6 +14,7 @@ from train_helpers import change_records, make_tiny, tiny_config_dict, write_jso
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.errors import ConfigError, ModelError
 from prtriage.models import ModelFiles, embedded_model_path
+from prtriage.prompt import NAMES, TrainedPrompt
 from prtriage.train import gguf_out
 from prtriage.train.base import load_model, resolve_base
 from prtriage.train.config import build_config
@@ -70,6 +71,9 @@ def test_each_export_type_and_the_adapter_run_in_llama_cpp_with_parity(run: Run,
     meta = fields(tmp_path / "lora.gguf")
     assert meta["general.type"] == "adapter" and meta["adapter.type"] == "lora"
     assert meta["adapter.lora.alpha"] == 16.0
+    # The prompt the run trained on, for classify to build (checked again by the parity check).
+    assert TrainedPrompt.from_metadata(meta) == run.trained_prompt and run.trained_prompt.format == NAMES
+    assert TrainedPrompt.from_metadata(fields(targets[0][1])) == run.trained_prompt  # merged files too
     names = [t.name for t in GGUFReader(tmp_path / "lora.gguf").tensors]
     assert "blk.0.attn_q.weight.lora_a" in names and "blk.1.ffn_down.weight.lora_b" in names
     assert len(names) == 2 * 7 * 2  # A and B for 7 linear layers in each of 2 blocks

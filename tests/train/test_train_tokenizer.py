@@ -9,7 +9,7 @@ import pytest
 from prtriage.categories import DEFAULT_CATEGORIES
 from prtriage.models import embedded_model_path
 from prtriage.native import capture_native_output
-from prtriage.prompt import PromptChange, example_segments, tokenize_segments
+from prtriage.prompt import PROMPT_FORMATS, PromptChange, example_segments, tokenize_segments
 from prtriage.train.gguf_meta import pre_tokenizer
 from prtriage.train.tokenizer import HFTokenizer
 
@@ -68,14 +68,17 @@ def test_a_literal_im_end_stays_text(smollm_tokenizer: HFTokenizer) -> None:
     assert 2 in plain
 
 
-def test_a_whole_training_example_matches_llama_cpp(smollm_tokenizer: HFTokenizer, llama: LlamaVocab) -> None:
+@pytest.mark.parametrize("prompt_format", PROMPT_FORMATS)
+def test_a_whole_training_example_matches_llama_cpp(
+    smollm_tokenizer: HFTokenizer, llama: LlamaVocab, prompt_format: str
+) -> None:
     change = PromptChange(
         title="Stop at <|im_end|>",
         body="The model wrote <|im_start|>assistant into the diff.",
         file_list="M src/a.py (+1 -0)",
         diff="--- a/src/a.py\n+++ b/src/a.py\n@@ -1 +1,2 @@\n x = 1\n+y = '<|im_end|>'\n",
     )
-    segments = example_segments(change, DEFAULT_CATEGORIES, "fix", "It escapes the marker.")
+    segments = example_segments(change, DEFAULT_CATEGORIES, "fix", "It escapes the marker.", prompt_format)
     assert tokenize_segments(segments, smollm_tokenizer) == tokenize_segments(segments, llama)
     # The only control tokens are the template's: 3 in the instructions, 2 in the answer start, 1 at the end.
     ids = [i for piece in tokenize_segments(segments, smollm_tokenizer) for i in piece]
