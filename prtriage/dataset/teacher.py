@@ -59,6 +59,21 @@ _LEAD_INS = {  # a title that is a noun phrase ("config validation") gets its ca
     "deps": "Updates dependencies:",
     "chore": "Maintenance:",
 }
+# What an untitled change does, said from its category and files alone (title dropout: the
+# model sees no title, so the reasoning must not repeat one it cannot see).
+_UNTITLED = {
+    "feature": "Adds functionality",
+    "fix": "Fixes behaviour",
+    "docs": "Updates the documentation",
+    "refactor": "Restructures code",
+    "perf": "Speeds up code",
+    "test": "Changes tests",
+    "ci": "Changes the CI configuration",
+    "build": "Changes the build",
+    "deps": "Updates dependencies",
+    "chore": "Does maintenance work",
+}
+LISTED_FIRST = 3  # `where` names a file among the first ones listed: the prompt may cut the rest
 _KIND_WORDS = {"source": "source", "test": "test", "config": "config", "docs": "documentation"}
 _ISSUE_REF = re.compile(r"[,;]?\s*\(?\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?)\s+#\d+\)?\s*$", re.I)
 
@@ -117,27 +132,31 @@ def _common_folder(paths: Sequence[str]) -> str:
 
 
 def where(files: Sequence[FileDiff]) -> str:
-    """Where the change is: its one path, its two paths, or its main path or folder and kind."""
+    """Where the change is: its one path, its two paths, or its main path or folder and kind.
+
+    The main path is the most changed of the first files listed, which the prompt's file list
+    shows whatever it cuts: a path the model cannot see would teach it to invent paths.
+    """
     if not files:
         return ""
-    ranked = sorted(files, key=lambda f: -(f.additions + f.deletions))
-    paths = [f.path for f in ranked]
+    paths = [f.path for f in files]
     if len(files) == 1:
-        return f"in {paths[0]}, the only changed file"
+        return f"in {paths[0]}"
     if len(files) == 2:
         return f"in {paths[0]} and {paths[1]}"
     kinds = {f.kind for f in files}
     folder = _common_folder(paths)
     if len(kinds) == 1 and folder:
         return f"across {len(files)} {_KIND_WORDS[kinds.pop()]} files under {folder}/"
-    return f"in {paths[0]} and {len(files) - 1} other files"
+    main = max(files[:LISTED_FIRST], key=lambda f: f.additions + f.deletions).path
+    return f"in {main} and {len(files) - 1} other files"
 
 
 def teach(title: str, files: Sequence[FileDiff], category: str) -> str:
     """The reasoning for a change: what it does, then where."""
     said, place = what(title, category), where(files)
     if not said:
-        said = _LEAD_INS.get(category, "Changes").rstrip(":") + " code"
+        said = _UNTITLED.get(category, "Changes code")
     return f"{said} {place}." if place else f"{said}."
 
 
@@ -165,6 +184,7 @@ def augment(
         done = []
         if rng.random() < options.title_dropout:
             out["title"], out["body"] = "", ""
+            out["reasoning"] = teach("", change.files, record["category"])  # only what stays visible
             done.append("title-dropout")
         if phrasings and rng.random() < options.planted:
             placement = rng.choice(PLACEMENTS)

@@ -10,7 +10,9 @@ sessions. The flags:
   under `fix`, or a bare `test` under `feature`);
 - `copies-title`: the title again, word for word;
 - `cites-nothing`: no changed path or file name, and no identifier or content word of the diff
-  or title: it could be said of any change.
+  or title: it could be said of any change;
+- `invented-path`: it names a path or file that is not in the change (not a changed path, a
+  folder or file name of one, nor a path the diff's text mentions).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-FLAGS = ("length", "bare-category", "other-category", "copies-title", "cites-nothing")
+FLAGS = ("length", "bare-category", "other-category", "copies-title", "cites-nothing", "invented-path")
 MIN_WORDS, MAX_WORDS = 6, 40
 
 # Other spellings a model uses for the default categories (a custom category is matched by name).
@@ -46,6 +48,18 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _PUNCTUATION = re.compile(r"[^\w\s]")
+# A path in prose: a token with a slash (two of them, a trailing one, or a file extension after
+# it, so "and/or" is not one) or a file name with a common extension ("pool.ts", "go.mod").
+_EXTENSIONS = (
+    "py|pyi|ts|tsx|js|jsx|mjs|cjs|vue|svelte|go|mod|sum|rs|java|kt|kts|scala|rb|php|cs|fs|c|h|cc|cpp|hpp|"
+    "m|mm|swift|dart|ex|exs|erl|lua|sh|bash|ps1|md|mdx|rst|txt|json|jsonc|yml|yaml|toml|ini|cfg|conf|"
+    "xml|html|css|scss|sass|less|lock|gradle|sql|proto|graphql|tf|nix|cmake|mk|dockerfile|env|snap"
+)
+_PATH_TOKEN = re.compile(
+    rf"(?<![\w/.:-])(?:[\w.@+-]+/){{2,}}[\w.@+-]*|(?<![\w/.:-])[\w.@+-]+/(?:[\w@+-]+\.(?:{_EXTENSIONS}))?(?![\w/])"
+    rf"|(?<![\w/.:-])[\w@+-][\w.@+-]*\.(?:{_EXTENSIONS})\b(?![/\w])",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class ChangeFacts:
     title: str
     paths: tuple[str, ...]
     diff_words: frozenset[str]
+    diff_text: str = ""  # lower-cased: a path the diff mentions (an import, a renamed file) is no invention
 
     @classmethod
     def of(cls, title: str, paths: Iterable[str], diff_text: str) -> ChangeFacts:
@@ -62,7 +77,7 @@ class ChangeFacts:
             line[1:] for line in diff_text.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
         )
         words = {w.lower() for w in _IDENTIFIER.findall(changed)}
-        return cls(title, tuple(paths), frozenset(words))
+        return cls(title, tuple(paths), frozenset(words), diff_text.lower())
 
 
 def _normalise(text: str) -> str:
@@ -117,6 +132,23 @@ def _cites(text: str, facts: ChangeFacts) -> bool:
     return False
 
 
+_PROSE_NAME = re.compile(r"^[A-Z][a-z]+\.js$")  # Node.js, Vue.js: names in prose, not files
+
+
+def invented_paths(text: str, facts: ChangeFacts) -> list[str]:
+    """The paths and file names `text` names that the change does not hold."""
+    known = [p.lower().strip("/") for p in facts.paths]
+    out = []
+    for token in _PATH_TOKEN.findall(text):
+        cited = token.lower().rstrip(".,;:").strip("/")
+        if not cited or "://" in token or _PROSE_NAME.match(token):
+            continue
+        in_change = any(p == cited or p.endswith("/" + cited) or p.startswith(cited + "/") for p in known)
+        if not in_change and cited not in facts.diff_text and cited not in facts.title.lower():
+            out.append(token)
+    return out
+
+
 def check_reasoning(
     reasoning: str, answer: str, categories: Sequence[str], facts: ChangeFacts
 ) -> tuple[str, ...]:
@@ -133,6 +165,8 @@ def check_reasoning(
         flags.append("copies-title")
     if not _cites(reasoning, facts):
         flags.append("cites-nothing")
+    if invented_paths(reasoning, facts):
+        flags.append("invented-path")
     return tuple(flags)
 
 

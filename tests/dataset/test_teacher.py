@@ -51,7 +51,7 @@ def test_where_the_change_is() -> None:
     def files(*paths: str) -> list[FileDiff]:
         return parse_diff(diff(*paths).splitlines(True))
 
-    assert where(files("src/app.py")) == "in src/app.py, the only changed file"
+    assert where(files("src/app.py")) == "in src/app.py"
     assert where(files("go.mod", "go.sum")) == "in go.mod and go.sum"
     assert (
         where(files("docs/a.md", "docs/guide/b.md", "docs/c.md"))
@@ -88,8 +88,11 @@ def test_augment_is_seeded_and_keeps_the_label_and_reasoning() -> None:
     options = AugmentOptions(title_dropout=0.3, planted=0.5, seed=1)
     out = list(augment(records, NAMES, load_phrasings("train"), options))
     assert out == list(augment(records, NAMES, load_phrasings("train"), options))
-    assert all(r["category"] == "fix" and r["reasoning"].startswith("Fixes crash in src/app.py") for r in out)
     dropped = [r for r in out if "title-dropout" in r.get("augmented", "")]
+    # The reasoning says only what the model will see: no title once the title is dropped.
+    assert all(r["category"] == "fix" for r in out)
+    assert all(r["reasoning"] == "Fixes behaviour in src/app.py." for r in dropped)
+    assert all(r["reasoning"] == "Fixes crash in src/app.py." for r in out if r not in dropped)
     planted = [r for r in out if "planted:" in r.get("augmented", "")]
     assert 40 <= len(dropped) <= 80 and 70 <= len(planted) <= 130
     assert all(r["title"] == "" or "planted:title" in r["augmented"] for r in dropped)
@@ -115,5 +118,15 @@ def test_data_teach_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows == [{**good, "reasoning": "Fixes crash in src/app.py, the only changed file."}]
+    assert rows == [{**good, "reasoning": "Fixes crash in src/app.py."}]
     assert "wrote 1 records, skipped 2" in proc.stderr
+
+
+def test_the_main_path_is_one_the_file_list_shows_first() -> None:
+    # The most changed file comes last: the prompt's file list may cut it, so it is not named.
+    big = (
+        "diff --git a/src/z.py b/src/z.py\n--- a/src/z.py\n+++ b/src/z.py\n@@ -1 +1,30 @@\n-a\n" + "+b\n" * 30
+    )
+    files = parse_diff((diff("src/a.py", "README.md", "tests/t.py", "docs/d.md") + big).splitlines(True))
+    assert files[-1].path == "src/z.py" and files[-1].additions == 30
+    assert where(files) == "in src/a.py and 4 other files"

@@ -118,6 +118,7 @@ def test_eval_model_limit_sample(tmp_path: Path) -> None:
         "other-category",
         "copies-title",
         "cites-nothing",
+        "invented-path",
     }
     assert len(data["calibration"]["table"]) >= 1
 

@@ -75,3 +75,28 @@ def test_summary_rates() -> None:
     assert s["flag_rates"]["length"] == 0.5 and s["flag_rates"]["cites-nothing"] == 0.25
     assert s["flag_rates"]["copies-title"] == 0.0
     assert summarise([])["pass_rate"] is None
+
+
+def test_a_path_not_in_the_change_is_invented() -> None:
+    facts = ChangeFacts.of(
+        "fix the pool",
+        ["packages/vitest/src/node/pool.ts", "docs/guide/a.md"],
+        '+import x from "./utils/x.ts"\n',
+    )
+
+    def flags(text: str) -> tuple[str, ...]:
+        return check_reasoning(text, "fix", NAMES, facts)
+
+    for grounded in (
+        "Fixes the worker count in packages/vitest/src/node/pool.ts.",  # a changed path
+        "Fixes the worker count in pool.ts, and nothing else.",  # its file name
+        "Rewrites the pages under docs/guide/ about workers.",  # a folder of one
+        "Moves the helper it imports to utils/x.ts for the pool.",  # a path the diff mentions
+        "Fixes the pool for Node.js workers and/or threads.",  # prose, not paths
+    ):
+        assert "invented-path" not in flags(grounded), grounded
+    for invented in (
+        "Fixes the worker count in packages/vitest/src/index.ts.",
+        "Fixes the pool and updates package.json for it.",
+    ):
+        assert "invented-path" in flags(invented), invented
