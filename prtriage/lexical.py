@@ -62,6 +62,7 @@ class LexicalModel:
     coef: np.ndarray  # (categories, all columns): the fields' columns one after another
     intercept: np.ndarray
     weight: float  # the lexical model's share in the fused log-probability mix
+    temperature: float = 1.0  # the mix is divided by it: calibration, chosen on validation
 
     @classmethod
     def load(cls, path: Path = DEFAULT_LEXICAL) -> LexicalModel:
@@ -79,6 +80,7 @@ class LexicalModel:
             model = cls(
                 categories, vocabularies, idf, data["coef"].astype(np.float64),
                 data["intercept"].astype(np.float64), float(data["weight"]),
+                float(data["temperature"]) if "temperature" in data else 1.0,
             )  # fmt: skip
         except (OSError, KeyError, ValueError) as e:
             raise ModelError(
@@ -114,18 +116,25 @@ class LexicalModel:
         return dict(zip(self.categories, (float(x) for x in logp)))
 
 
-def fuse(llm: dict[str, float], lexical: dict[str, float], weight: float) -> dict[str, float]:
-    """Probabilities from the weighted mix of two log-probability vectors, renormalised."""
-    mixed = {c: (1 - weight) * llm[c] + weight * lexical.get(c, -30.0) for c in llm}
+def fuse(
+    llm: dict[str, float], lexical: dict[str, float], weight: float, temperature: float = 1.0
+) -> dict[str, float]:
+    """Probabilities from the weighted mix of two log-probability vectors, over `temperature`.
+
+    The temperature changes no answer (the order stays), only how sure each answer says it is.
+    """
+    mixed = {c: ((1 - weight) * llm[c] + weight * lexical.get(c, -30.0)) / temperature for c in llm}
     top = max(mixed.values())
     exp = {c: math.exp(v - top) for c, v in mixed.items()}
     total = sum(exp.values())
     return {c: v / total for c, v in exp.items()}
 
 
-def fuse_probabilities(probs: dict[str, float], lexical: dict[str, float], weight: float) -> dict[str, float]:
+def fuse_probabilities(
+    probs: dict[str, float], lexical: dict[str, float], weight: float, temperature: float = 1.0
+) -> dict[str, float]:
     """`fuse` for the LLM's category probabilities (what classify and eval predictions hold)."""
-    return fuse({c: math.log(max(p, 1e-12)) for c, p in probs.items()}, lexical, weight)
+    return fuse({c: math.log(max(p, 1e-12)) for c, p in probs.items()}, lexical, weight, temperature)
 
 
 def check_categories(model: LexicalModel, names: Sequence[str]) -> None:
@@ -139,4 +148,7 @@ def check_categories(model: LexicalModel, names: Sequence[str]) -> None:
 
 
 def describe(model: Any) -> str:
-    return f"lexical model ({sum(len(v) for v in model.vocabularies)} terms, weight {model.weight:.2f})"
+    return (
+        f"lexical model ({sum(len(v) for v in model.vocabularies)} terms, weight {model.weight:.2f}, "
+        f"temperature {model.temperature:.2f})"
+    )

@@ -110,14 +110,34 @@ def _lexical_model(path: str | None) -> lexical.LexicalModel:
     return lexical.LexicalModel.load(Path(path) if path else lexical.DEFAULT_LEXICAL)
 
 
+def fused_model(settings: Settings) -> lexical.LexicalModel | None:
+    """The fused scorer's lexical model; None when scoring is the LLM's alone: --scorer llm, or
+    custom categories the shipped lexical model never learned (scorer_warning says so). A lexical
+    model configured by path must know the categories."""
+    if settings.scorer != "fused":
+        return None
+    model = _lexical_model(settings.lexical)
+    if settings.lexical is None and set(model.categories) != set(settings.category_names):
+        return None
+    lexical.check_categories(model, settings.category_names)
+    return model
+
+
+def scorer_warning(settings: Settings) -> str | None:
+    if settings.scorer != "fused" or settings.lexical is not None or fused_model(settings) is not None:
+        return None
+    return (
+        "warning: the shipped lexical model knows only the ten default categories: scoring with the "
+        "LLM alone (train one on yours with `prtriage train lexical` for --scorer fused)"
+    )
+
+
 def fused_probabilities(
-    change: Change, names: Sequence[str], probs: Sequence[float], path: str | None
+    change: Change, names: Sequence[str], probs: Sequence[float], model: lexical.LexicalModel
 ) -> list[float]:
     """The LLM's category probabilities mixed with the lexical model's (--scorer fused)."""
-    model = _lexical_model(path)
-    lexical.check_categories(model, names)
     lex = model.log_probabilities(change.title, change.body, change.files)
-    mixed = lexical.fuse_probabilities(dict(zip(names, probs)), lex, model.weight)
+    mixed = lexical.fuse_probabilities(dict(zip(names, probs)), lex, model.weight, model.temperature)
     return [mixed[n] for n in names]
 
 
@@ -132,8 +152,9 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     names = settings.category_names
     candidates = [engine.tokenize(category_segment(n).text, False) for n in names]
     probs = probabilities(engine.score(fitted.ids, candidates, fitted.shared_prefix))
-    if settings.scorer == "fused":
-        probs = fused_probabilities(change, names, probs, settings.lexical)
+    fusing = fused_model(settings)
+    if fusing is not None:
+        probs = fused_probabilities(change, names, probs, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
     prefix = engine.tokenize(reasoning_prefix_segment().text, False)
     answer_start = [*fitted.ids, *candidates[best], *prefix]
@@ -153,7 +174,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         source=change.source,
         timings=timings,
         min_confidence=settings.min_confidence,
-        scorer=settings.scorer,
+        scorer="fused" if fusing is not None else "llm",
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
         planted=find_planted(change.title, change.body, change.files, names),

@@ -249,3 +249,26 @@ def lexical(data_path: Path, output: Path, exclude_repos: str | None, validation
     excluded = {r.strip() for r in (exclude_repos or "").split(",") if r.strip()}
     train_lexical(data_path, output, names, excluded, validation, llm_predictions, weight, max_features,
                   _say(_stderr()))  # fmt: skip
+
+
+@train.command("fuse")
+@click.option("--lexical", "model_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The lexical model (.npz) of `train lexical`.")  # fmt: skip
+@click.option("--validation", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Records of the validation repositories (never the test ones).")  # fmt: skip
+@click.option("--llm-predictions", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="`prtriage eval --predictions` of the LLM the mix is for, on --validation records.")  # fmt: skip
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the tuned model (default: over --lexical).")  # fmt: skip
+@click.option(
+    "--config", type=click.Path(path_type=Path, dir_okay=False), help="prtriage config (categories)."
+)
+def fuse(
+    model_path: Path, validation: Path, llm_predictions: Path, output: Path | None, config: Path | None
+) -> None:
+    """Choose the fused scorer's mixing weight and temperature for one LLM, on validation records."""
+    from prtriage.config import resolve_settings
+    from prtriage.train.lexical import tune_fusion
+
+    names = resolve_settings({}, config_file=config).category_names
+    tune_fusion(model_path, output or model_path, validation, llm_predictions, names, _say(_stderr()))

@@ -22,6 +22,7 @@ from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
 
 MAX_FEATURES = 50_000  # per field
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
+TEMPERATURES = tuple(round(0.5 + 0.1 * i, 1) for i in range(26))  # 0.5 to 3.0
 
 
 def record_fields(record: dict[str, Any]) -> tuple[str, str, str]:
@@ -60,7 +61,7 @@ def fit(
     return Trained(vectorizers, classifier, tuple(categories))
 
 
-def export(trained: Trained, path: Path, weight: float) -> None:
+def export(trained: Trained, path: Path, weight: float, temperature: float = 1.0) -> None:
     """The `.npz` `prtriage.lexical.LexicalModel.load` reads; written whole or not at all."""
     import numpy as np
 
@@ -72,6 +73,7 @@ def export(trained: Trained, path: Path, weight: float) -> None:
         "coef": trained.classifier.coef_[order].astype(np.float32),
         "intercept": trained.classifier.intercept_[order].astype(np.float32),
         "weight": np.float32(weight),
+        "temperature": np.float32(temperature),
     }
     for name, vectorizer in zip(FIELDS, trained.vectorizers):
         terms = vectorizer.get_feature_names_out()
@@ -95,7 +97,7 @@ def lexical_predictions(
 
 
 def fused_predictions(
-    llm: Sequence[Prediction], lexical: dict[str, dict[str, float]], weight: float
+    llm: Sequence[Prediction], lexical: dict[str, dict[str, float]], weight: float, temperature: float = 1.0
 ) -> list[Prediction]:
     """The LLM's predictions re-scored by the fused mix (unparsed ones stay as they were)."""
     from dataclasses import replace
@@ -105,7 +107,7 @@ def fused_predictions(
         if not p.probabilities:
             out.append(p)
             continue
-        probs = fuse_probabilities(p.probabilities, lexical[p.id], weight)
+        probs = fuse_probabilities(p.probabilities, lexical[p.id], weight, temperature)
         out.append(replace(p, predicted=max(probs, key=probs.__getitem__), probabilities=probs))
     return out
 
@@ -119,6 +121,57 @@ def choose_weight(
     return best, scores
 
 
+def choose_temperature(
+    llm: Sequence[Prediction], lexical: dict[str, dict[str, float]], weight: float
+) -> tuple[float, dict[float, float]]:
+    """The temperature whose fused probabilities give the truth the highest likelihood on validation
+    (mean negative log-likelihood, the lower the better), and every temperature's."""
+    import math
+
+    scored = [p for p in llm if p.probabilities]
+    nll = {}
+    for t in TEMPERATURES:
+        fused = fused_predictions(scored, lexical, weight, t)
+        nll[t] = sum(-math.log(max(p.probabilities.get(p.truth, 0.0), 1e-12)) for p in fused) / len(fused)
+    return min(TEMPERATURES, key=lambda t: (round(nll[t], 6), abs(t - 1.0))), nll
+
+
+def tune_fusion(
+    model_path: Path, output: Path, validation: Path, llm_predictions: Path, names: Sequence[str],
+    say: Callable[[str], None],
+) -> tuple[float, float]:  # fmt: skip
+    """`prtriage train fuse`: the mixing weight (best macro-F1) and then the temperature (best
+    likelihood) for one LLM's predictions on validation records; the model is written with both."""
+    import numpy as np
+
+    from prtriage.atomic import atomic_output
+    from prtriage.evaluation.predict import load_eval_records
+    from prtriage.evaluation.prediction import load_predictions
+
+    model = LexicalModel.load(model_path)
+    bad: list[Any] = []
+    by_id = {str(r["id"]): r for r in load_eval_records(validation, names, bad, None, 0)}
+    llm = [p for p in load_predictions(llm_predictions) if p.id in by_id]
+    if not llm:
+        raise UsageError(f"{llm_predictions}: no prediction for a record of {validation}")
+    scores = lexical_predictions(model, [by_id[p.id] for p in llm])
+    weight, by_weight = choose_weight(llm, scores, names)
+    say(
+        "macro-F1 on the validation records by weight: "
+        + ", ".join(f"{w:.1f} {f:.3f}" for w, f in by_weight.items())
+    )
+    temperature, by_t = choose_temperature(llm, scores, weight)
+    say(
+        f"weight {weight:.1f}; temperature {temperature:.1f} (mean NLL {by_t[temperature]:.3f}, at 1.0 {by_t[1.0]:.3f})"
+    )
+    with np.load(model_path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays.update(weight=np.float32(weight), temperature=np.float32(temperature))
+    with atomic_output(output, binary=True) as out:
+        np.savez_compressed(out, **arrays)
+    return weight, temperature
+
+
 def train_lexical(
     data_path: Path, output: Path, names: Sequence[str], excluded: set[str], validation: Path | None,
     llm_predictions: Path | None, weight: float, max_features: int, say: Callable[[str], None],
@@ -127,7 +180,6 @@ def train_lexical(
     import importlib.util
 
     from prtriage.evaluation.predict import load_eval_records
-    from prtriage.evaluation.prediction import load_predictions
 
     if importlib.util.find_spec("sklearn") is None:
         raise UsageError("prtriage train lexical needs scikit-learn", hint="pip install 'prtriage[train]'")
@@ -139,18 +191,6 @@ def train_lexical(
         raise UsageError(f"no usable labeled records in {data_path}")
     say(f"training on {len(records)} records ({len(bad)} lines skipped)")
     trained = fit(records, names, max_features)
-    if validation is not None and llm_predictions is not None:
-        export(trained, output, weight)  # weight chosen below, on the model as it will ship
-        val = load_eval_records(validation, names, bad, None, 0)
-        llm = load_predictions(llm_predictions)
-        by_id = {str(r["id"]): r for r in val}
-        llm = [p for p in llm if p.id in by_id]
-        if not llm:
-            raise UsageError(f"{llm_predictions}: no prediction for a record of {validation}")
-        scores = lexical_predictions(LexicalModel.load(output), [by_id[p.id] for p in llm])
-        weight, table = choose_weight(llm, scores, names)
-        say(
-            "macro-F1 on the validation records by weight: "
-            + ", ".join(f"{w:.1f} {f:.3f}" for w, f in table.items())
-        )
     export(trained, output, weight)
+    if validation is not None and llm_predictions is not None:  # chosen on the model as it ships
+        tune_fusion(output, output, validation, llm_predictions, names, say)

@@ -57,9 +57,9 @@ def open_engine(settings: Settings, err: Console) -> LoadedEngine:
     from prtriage import triage  # looked up on the module: tests swap triage.open_engine for a fake
 
     engine = triage.open_engine(settings)
-    warning = triage.adapter_warning(settings, engine.files)
-    if warning:
-        err.print(f"prtriage: {warning}", markup=False)
+    for warning in (triage.adapter_warning(settings, engine.files), triage.scorer_warning(settings)):
+        if warning:
+            err.print(f"prtriage: {warning}", markup=False)
     return engine
 
 

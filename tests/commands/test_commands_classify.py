@@ -120,3 +120,32 @@ def test_a_file_name_that_looks_like_rich_markup_is_shown_as_written(
     assert run_main("classify", "-C", str(repo)) == EXIT_OK
     out = capsys.readouterr().out
     assert "docs/[/x].md" in out and "docs/[bold red]y[/].md" in out
+
+
+def test_custom_categories_fall_back_to_the_llm_with_one_warning(
+    fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The shipped lexical model knows only the ten defaults: fused scoring falls back, and says so.
+    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7))
+    (fix_branch / ".prtriage.toml").write_text(
+        'scorer = "fused"\n[categories]\nbug = "a defect"\nother = "anything else"\n'
+    )
+    assert run_main("classify", "-C", str(fix_branch), "--format", "json") == EXIT_OK
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["category"] == "bug" and data["scorer"] == "llm" and data["confidence"] == pytest.approx(0.7)
+    warnings = [line for line in err.splitlines() if "lexical model" in line]
+    assert len(warnings) == 1 and "scoring with the LLM alone" in warnings[0]
+
+
+def test_a_configured_lexical_model_must_know_the_categories(
+    fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prtriage.lexical import DEFAULT_LEXICAL
+
+    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7))
+    (fix_branch / ".prtriage.toml").write_text(
+        f'scorer = "fused"\nlexical = "{DEFAULT_LEXICAL}"\n[categories]\nbug = "a defect"\nother = "anything else"\n'
+    )
+    assert run_main("classify", "-C", str(fix_branch)) == 3
+    assert "trained on other categories" in capsys.readouterr().err
