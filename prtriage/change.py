@@ -80,6 +80,8 @@ class Result:
     declared: Declared | None = None  # the title's Conventional Commits type (declared = check, trust)
     decided_by: str = "model"  # or "declared type" (declared = trust): the model did not run
     planted: tuple[PlantedSpan, ...] = ()  # text of the change addressed to the classifier
+    # The LLM's own probabilities when another scorer was mixed in (fused); for eval, not printed.
+    llm_probabilities: dict[str, float] | None = None
 
     @property
     def uncertain(self) -> bool:

@@ -153,6 +153,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     candidates = [engine.tokenize(category_segment(n).text, False) for n in names]
     probs = probabilities(engine.score(fitted.ids, candidates, fitted.shared_prefix))
     fusing = fused_model(settings)
+    llm_probs = dict(zip(names, probs))
     if fusing is not None:
         probs = fused_probabilities(change, names, probs, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
@@ -178,6 +179,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
         planted=find_planted(change.title, change.body, change.files, names),
+        llm_probabilities=llm_probs if fusing is not None else None,
     )
 
 

@@ -82,6 +82,7 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
             str(r["id"]), r["category"], result.category, result.probabilities, parsed,
             time.perf_counter() - start, int(result.timings.get("prompt_tokens_evaluated", 0)),
             result.timings.get("prompt_s", 0.0), result.reasoning, flags,
+            llm_probabilities=result.llm_probabilities,
         )  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -21,6 +21,15 @@ class Prediction:
     flags: tuple[str, ...] = ()  # reasoning_check flags; empty when the reasoning passed
     placement: str = ""  # with --attack: where an instruction was planted ("" for the record as is)
     target: str = ""  # the category the planted instruction asked for
+    llm_probabilities: dict[str, float] | None = None  # the LLM's alone, when a fused score was mixed
+
+    def llm_alone(self) -> Prediction:
+        """The prediction the LLM alone made (itself when nothing was mixed in)."""
+        if not self.llm_probabilities:
+            return self
+        probs = self.llm_probabilities
+        return replace(self, predicted=max(probs, key=probs.__getitem__), probabilities=probs,
+                       llm_probabilities=None)  # fmt: skip
 
     @property
     def confidence(self) -> float:

@@ -1,0 +1,395 @@
+"""Every model table of docs/model.md and the README's first paragraph, from the runs of
+examples/v3/evaluate.sh (the exact `prtriage eval` commands), in one report.
+
+    python scripts/model_tables.py [--runs runs/v3] [--write]
+
+Reads the test split (runs/v3/data/test.jsonl), the stored predictions of each `prtriage eval`
+run (runs/v3/eval/), and the lexical models; scores the rules and both lexical models on the
+whole test split, and every model on the LLM sample, fused ones from the stored probabilities
+(the LLM's own are kept beside the fused ones in each prediction). Prints the tables; with
+--write, stores every number in docs/model-report.json and replaces the generated blocks of
+docs/model.md and README.md (between `<!-- generated: NAME -->` and `<!-- end: NAME -->`).
+tests/test_model_docs.py checks that the docs still say what the report holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "docs" / "model-report.json"
+DOCS = {"model": ROOT / "docs" / "model.md", "readme": ROOT / "README.md"}
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
+SEED = 0
+
+# (row name, how it is made); the LLM rows come from the runs of examples/v3/evaluate.sh.
+LLM_ROWS = {
+    "v1": ("v1-test.jsonl", "llm"),
+    "v1 fused (old lexical)": ("v1-test.jsonl", "old"),
+    "v1 fused": ("v1-test.jsonl", "fused"),
+    "v3": ("v3-test.jsonl", "llm"),
+    "v3 fused": ("v3-test.jsonl", "fused"),
+}
+ATTACK = {"v1-test.jsonl": "v1-attack.jsonl", "v3-test.jsonl": "v3-attack.jsonl"}
+LLM_LIMIT, ATTACK_LIMIT = 400, 50  # the seeded samples of examples/v3/evaluate.sh
+
+
+def _lexical_alone(model: Any, records: Sequence[dict[str, Any]], like: Sequence[Any] = ()) -> list[Any]:
+    """The lexical model's own predictions (its probabilities, no LLM), marked as `like`'s are."""
+    import math
+    import time
+
+    from prtriage.change import change_from_record
+    from prtriage.evaluation.prediction import Prediction
+
+    out = []
+    for i, r in enumerate(records):
+        start = time.perf_counter()
+        change = change_from_record(r, ())
+        logp = model.log_probabilities(change.title, change.body, change.files)
+        probs = {c: math.exp(v) for c, v in logp.items()}
+        best = max(probs, key=probs.__getitem__)
+        pred = Prediction(str(r["id"]), r["category"], best, probs, True, time.perf_counter() - start)
+        out.append(replace(pred, placement=like[i].placement, target=like[i].target) if like else pred)
+    return out
+
+
+def _variant(preds: Sequence[Any], records: Sequence[dict[str, Any]], kind: str, old: Any) -> list[Any]:
+    """A run's predictions as `kind` makes them: as run (fused), the LLM alone, or the LLM fused
+    with the old lexical model (`records` are the records each prediction was made on, in order)."""
+    from prtriage.lexical import fuse_probabilities
+
+    if kind == "fused":
+        return list(preds)
+    alone = [p.llm_alone() for p in preds]
+    if kind == "llm":
+        return alone
+    out = []
+    for p, r in zip(alone, records):
+        lex = _lexical_alone(old, [r])[0].probabilities
+        probs = fuse_probabilities(
+            p.probabilities, {c: _log(v) for c, v in lex.items()}, old.weight, old.temperature
+        )
+        out.append(replace(p, predicted=max(probs, key=probs.__getitem__), probabilities=probs))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def shipped_files(report: dict[str, Any]) -> dict[str, str]:
+    """The sha256 each file under prtriage/data/ must have for the decision the report made."""
+    adapter, files = report["decision"]["adapter"], report["files"]
+    return {"default-adapter.gguf": files[f"{adapter}.gguf"], "lexical.npz": files[f"lexical-{adapter}.npz"]}
+
+
+def _log(p: float) -> float:
+    import math
+
+    return math.log(max(p, 1e-12))
+
+
+def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True) -> dict[str, Any]:
+    from prtriage.evaluation.metrics import calibration, metrics, reasoning_summary
+
+    m = metrics(preds, names)
+    out: dict[str, Any] = {
+        "records": len(preds),
+        "macro_f1": round(m["macro_f1"], 3),
+        "accuracy": round(m["accuracy"], 3),
+        "per_category_f1": {c: round(m["per_category"][c]["f1"], 2) for c in names},
+        "ece": round(calibration(preds)["ece"], 3),
+        "latency_p50_s": round(statistics.median(p.latency_s for p in preds), 4),
+    }
+    said = reasoning_summary(preds) if reasoning else None
+    if said and said["checked"]:
+        rates = said["flag_rates"]
+        out["reasoning"] = {
+            "checked": said["checked"],
+            "pass": round(said["pass_rate"], 3),
+            "contradictions": round(rates["other-category"], 3),
+            "invented_paths": round(rates["invented-path"], 3),
+        }
+    return out
+
+
+def _flips(clean: Sequence[Any], attacked: Sequence[Any]) -> dict[str, float]:
+    from prtriage.evaluation.metrics import attack_report
+
+    return {k: round(v["flip_rate"], 3) for k, v in attack_report(clean, attacked).items()}
+
+
+def _prompt_room(records: Sequence[dict[str, Any]], context: int) -> dict[str, Any]:
+    """Tokens of the change the model sees and the share shown whole: v1's prompt at 512, v3's."""
+    from prtriage.budget import fit_change
+    from prtriage.categories import DEFAULT_CATEGORIES
+    from prtriage.change import change_from_record
+    from prtriage.config import DEFAULT_REASONING_TOKENS
+    from prtriage.engine import load_llama
+    from prtriage.models import ModelFiles, embedded_model_path
+    from prtriage.prompt import DEFINITIONS, NAMES
+
+    llm = load_llama(ModelFiles("embedded", embedded_model_path(), None), n_ctx=64, vocab_only=True)
+
+    class Vocab:
+        bos_id = None
+
+        def tokenize(self, text: str, special: bool) -> list[int]:
+            return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    vocab = Vocab()
+    out = {}
+    for label, fmt, ctx in (("v1", DEFINITIONS, 512), ("v3", NAMES, context)):
+        seen, whole = [], 0
+        for r in records:
+            change = change_from_record(r, ())
+            fitted = fit_change(change.title, change.body, change.files, DEFAULT_CATEGORIES, vocab, ctx,
+                                DEFAULT_REASONING_TOKENS, fmt)  # fmt: skip
+            template = sum(len(vocab.tokenize(s.text, True)) for s in fitted.segments if s.special)
+            seen.append(len(fitted.ids) - template)
+            whole += all(f.shown == "full" for f in fitted.files) and not fitted.body_cut
+        out[label] = {"context": ctx, "prompt_format": fmt, "median_change_tokens": int(statistics.median(seen)),
+                      "shown_whole": round(whole / len(records), 3)}  # fmt: skip
+    return out
+
+
+def build(runs: Path, context: int) -> dict[str, Any]:
+    """Every number the docs quote, from the stored runs."""
+    from prtriage.config import Settings
+    from prtriage.dataset.planted import PLACEMENTS, load_phrasings, planted_cases
+    from prtriage.evaluation.metrics import paired_bootstrap
+    from prtriage.evaluation.predict import load_eval_records, sample_reasonings
+    from prtriage.evaluation.prediction import load_predictions
+    from prtriage.lexical import LexicalModel
+
+    names = Settings().category_names
+    ev = runs / "eval"
+    test_path = runs / "data" / "test.jsonl"
+    test = load_eval_records(test_path, names, [], None, SEED)
+    by_id = {str(r["id"]): r for r in test}
+    old, new = LexicalModel.load(runs / "lexical-old.npz"), LexicalModel.load(runs / "lexical-v3.npz")
+    rules = load_predictions(ev / "rules-test.jsonl")
+    whole = {
+        "rules": rules,
+        "lexical (old)": _lexical_alone(old, test),
+        "lexical (new)": _lexical_alone(new, test),
+    }
+
+    runs_ = {f: load_predictions(ev / f) for f in {f for f, _ in LLM_ROWS.values()}}
+    sample_ids = [p.id for p in runs_["v3-test.jsonl"]]
+    sample = [by_id[i] for i in sample_ids]
+    if any([p.id for p in preds] != sample_ids for preds in runs_.values()):
+        raise SystemExit("the LLM runs were not made on the same sample (same --limit and --seed?)")
+    rules_by_id = {p.id: p for p in rules}
+    rows: dict[str, list[Any]] = {
+        "rules": [rules_by_id[i] for i in sample_ids],
+        "lexical (old)": _lexical_alone(old, sample),
+        "lexical (new)": _lexical_alone(new, sample),
+    }
+    for row, (run, kind) in LLM_ROWS.items():
+        rows[row] = _variant(runs_[run], sample, kind, old)
+
+    # Planted instructions: the attack sample and its cases, rebuilt as `prtriage eval --attack` made them.
+    attack_sample = load_eval_records(test_path, names, [], ATTACK_LIMIT, SEED)
+    cases = planted_cases(attack_sample, PLACEMENTS, names, load_phrasings("eval"), SEED)
+    case_records = [c.record for c in cases]
+    flips: dict[str, dict[str, float]] = {}
+    for row, (run, kind) in LLM_ROWS.items():
+        clean = load_predictions(ev / ATTACK[run])
+        attacked = load_predictions(ev / ATTACK[run], attacked=True)
+        if [(p.id, p.placement, p.target) for p in attacked] != [
+            (str(c.record["id"]), c.placement, c.target) for c in cases
+        ]:
+            raise SystemExit(
+                f"{ATTACK[run]} does not match the rebuilt planted cases (limit, seed, placements?)"
+            )
+        flips[row] = _flips(
+            _variant(clean, attack_sample, kind, old), _variant(attacked, case_records, kind, old)
+        )
+    for row, model in (("lexical (old)", old), ("lexical (new)", new)):
+        attacked = load_predictions(ev / ATTACK["v3-test.jsonl"], attacked=True)
+        flips[row] = _flips(
+            _lexical_alone(model, attack_sample), _lexical_alone(model, case_records, attacked)
+        )
+    flips["rules"] = _flips(
+        load_predictions(ev / "rules-attack.jsonl"),
+        load_predictions(ev / "rules-attack.jsonl", attacked=True),
+    )
+    compare = [("v1 fused", "v3 fused"), ("v1 fused (old lexical)", "v3 fused"), ("v3", "v3 fused"),
+               ("lexical (new)", "v3 fused"), ("v1", "v3"), ("v1", "v1 fused"), ("lexical (new)", "v1 fused"),
+               ("lexical (old)", "lexical (new)"), ("rules", "lexical (new)")]  # fmt: skip
+    intervals = {
+        f"{b} minus {a}": [round(x, 3) for x in paired_bootstrap(rows[a], rows[b], names)] for a, b in compare
+    }
+    return {
+        "files": {
+            name: _sha256(runs / name) for name in ("v1.gguf", "v3.gguf", "lexical-v1.npz", "lexical-v3.npz")
+        },
+        "test_split": {
+            "records": len(test),
+            "repositories": sorted({r["repo"] for r in test}),
+            "models": {n: _summary(p, names, False) for n, p in whole.items()},
+        },  # fmt: skip
+        "sample": {"records": len(sample_ids), "models": {n: _summary(p, names) for n, p in rows.items()}},
+        "attack_records": len(attack_sample),
+        "intervals": intervals,
+        "flip_rates": flips,
+        "prompt_room": _prompt_room(sample, context),
+        "reasonings": [
+            {
+                "record": p.id,
+                "answer": p.predicted,
+                "confidence": round(p.confidence, 2),
+                "truth": p.truth,
+                "reasoning": p.reasoning,
+                "flags": list(p.flags),
+            }
+            for p in sample_reasonings(rows["v3 fused"], 10, SEED)
+        ],  # fmt: skip
+    }
+
+
+def decide(report: dict[str, Any]) -> dict[str, Any]:
+    """The issue's ship rule, applied to the numbers: which adapter and which scorer ship.
+
+    v3 fused ships if its macro-F1 beats v1 fused's (95% paired interval above zero), its
+    reasonings pass at least 90% and its flip rate (all placements) is no higher than v1 fused's.
+    Otherwise v1 stays. The fused scorer becomes the default if it beats each of its parts (the
+    adapter alone and the new lexical model) with an interval above zero.
+    """
+    models, ci, flips = report["sample"]["models"], report["intervals"], report["flip_rates"]
+    v3 = models["v3 fused"]
+    v3_ships = (
+        ci["v3 fused minus v1 fused"][0] > 0
+        and v3.get("reasoning", {}).get("pass", 0.0) >= 0.9
+        and flips["v3 fused"]["all"] <= flips["v1 fused"]["all"]
+    )
+    adapter = "v3" if v3_ships else "v1"
+    fused = f"{adapter} fused"
+    fused_ships = ci[f"{fused} minus {adapter}"][0] > 0 and ci[f"{fused} minus lexical (new)"][0] > 0
+    return {
+        "adapter": adapter,
+        "scorer": "fused" if fused_ships else "llm",
+        "default": fused if fused_ships else adapter,
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{x:.0%}"
+
+
+def _row(name: str, m: dict[str, Any], flips: dict[str, float] | None, shipped: str) -> str:
+    r = m.get("reasoning") or {}
+    latency = m["latency_p50_s"]
+    time_ = f"{latency * 1000:.1f} ms" if latency < 0.1 else f"{latency:.2f} s"
+    cells = [
+        f"**{name}** (default)" if name == shipped else name,
+        f"{m['macro_f1']:.3f}",
+        f"{m['accuracy']:.3f}",
+        _pct(r.get("pass")),
+        _pct(r.get("contradictions")),
+        _pct(r.get("invented_paths")),
+        f"{m['ece']:.3f}",
+        *(
+            _pct((flips or {}).get(k))
+            for k in ("description", "title", "diff-comment", "markdown-file", "all")
+        ),
+        time_,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render(report: dict[str, Any]) -> dict[str, str]:
+    """The generated blocks, by name, from the report alone."""
+    shipped = report["decision"]["default"]
+    sample, whole = report["sample"], report["test_split"]
+    models = sample["models"]
+    names = list(next(iter(models.values()))["per_category_f1"])
+    ship = (
+        "| | macro-F1 | accuracy | reasoning pass | contradictions | invented paths | ECE | "
+        "flip: description | title | diff comment | Markdown file | all | time per change |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    )
+    ship += "".join(_row(n, m, report["flip_rates"].get(n), shipped) + "\n" for n, m in models.items())
+    intervals = "".join(f"- {k}: [{lo:+.3f}, {hi:+.3f}]\n" for k, (lo, hi) in report["intervals"].items())
+    per_cat = "| | " + " | ".join(names) + " |\n| --- |" + " ---: |" * len(names) + "\n"
+    per_cat += "".join(
+        f"| {n} | " + " | ".join(f"{m['per_category_f1'][c]:.2f}" for c in names) + " |\n"
+        for n, m in models.items()
+    )
+    whole_t = "| model | macro-F1 | accuracy | ECE |\n| --- | ---: | ---: | ---: |\n"
+    whole_t += "".join(
+        f"| {n} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} | {m['ece']:.3f} |\n"
+        for n, m in whole["models"].items()
+    )
+    room_t = "| prompt | context | tokens of the change (median) | changes shown whole |\n| --- | ---: | ---: | ---: |\n"
+    room_t += "".join(
+        f"| {k} ({v['prompt_format']}) | {v['context']} | {v['median_change_tokens']} | {v['shown_whole']:.0%} |\n"
+        for k, v in report["prompt_room"].items()
+    )
+    said = "| record | answer | reasoning as written | flags | true |\n| --- | --- | --- | --- | --- |\n"
+    said += "".join(
+        f"| {r['record']} | {r['answer']} {r['confidence']:.0%} | {_escape(r['reasoning'])} | "
+        f"{', '.join(r['flags']) or 'pass'} | {r['truth']} |\n"
+        for r in report["reasonings"]
+    )
+    m = models[shipped]
+    readme = (
+        f"On {sample['records']} changes from {len(whole['repositories'])} repositories that no training data "
+        f"comes from, the default ({shipped}) reaches macro-F1 {m['macro_f1']:.3f} and accuracy "
+        f"{m['accuracy']:.3f}, against {models['lexical (new)']['macro_f1']:.3f} for a TF-IDF model and "
+        f"{models['rules']['macro_f1']:.3f} for path-and-keyword rules on the same changes "
+        "([docs/model.md](docs/model.md)).\n"
+    )
+    return {
+        "model-ship": ship,
+        "model-intervals": intervals,
+        "model-per-category": per_cat,
+        "model-whole": whole_t,
+        "model-prompt-room": room_t,
+        "model-reasonings": said,
+        "readme-summary": readme,
+    }
+
+
+def write_blocks(blocks: dict[str, str]) -> None:
+    for path in DOCS.values():
+        text = path.read_text(encoding="utf-8")
+        new = BLOCK.sub(lambda m: m.group(1) + blocks[m.group("name")] + m.group(4), text)
+        path.write_text(new, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "v3")
+    parser.add_argument("--context", type=int, default=512, help="the context v3 is served at")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    report = build(args.runs, args.context)
+    report["decision"] = decide(report)
+    blocks = render(report)
+    for name, text in blocks.items():
+        say(f"== {name}\n{text}")
+    if args.write:
+        REPORT.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_blocks(blocks)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
