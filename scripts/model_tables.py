@@ -164,6 +164,32 @@ def _prompt_room(records: Sequence[dict[str, Any]], context: int) -> dict[str, A
     return out
 
 
+CONTEXTS = (512, 768, 1024)
+CONTEXT_SLACK = 0.01  # macro-F1 a smaller context may give up for its speed
+
+
+def context_table(runs: Path) -> dict[int, dict[str, float]]:
+    """v3 on the validation sample at each context: macro-F1, accuracy and time per change."""
+    from prtriage.config import Settings
+    from prtriage.evaluation.metrics import metrics
+    from prtriage.evaluation.prediction import load_predictions
+
+    names = Settings().category_names
+    out = {}
+    for c in CONTEXTS:
+        preds = load_predictions(runs / "eval" / f"v3-val-{c}.jsonl")
+        m = metrics(preds, names)
+        out[c] = {"records": len(preds), "macro_f1": round(m["macro_f1"], 3), "accuracy": round(m["accuracy"], 3),
+                  "latency_p50_s": round(statistics.median(p.latency_s for p in preds), 3)}  # fmt: skip
+    return out
+
+
+def choose_context(table: dict[int, dict[str, float]]) -> int:
+    """The smallest context within CONTEXT_SLACK macro-F1 of the best: the rest is time for nothing."""
+    best = max(row["macro_f1"] for row in table.values())
+    return min(c for c, row in table.items() if row["macro_f1"] >= best - CONTEXT_SLACK)
+
+
 def build(runs: Path, context: int) -> dict[str, Any]:
     """Every number the docs quote, from the stored runs."""
     from prtriage.config import Settings
@@ -232,7 +258,9 @@ def build(runs: Path, context: int) -> dict[str, Any]:
     intervals = {
         f"{b} minus {a}": [round(x, 3) for x in paired_bootstrap(rows[a], rows[b], names)] for a, b in compare
     }
+    contexts = context_table(runs)
     return {
+        "contexts": {"validation": {str(c): row for c, row in contexts.items()}, "chosen": context},
         "files": {
             name: _sha256(runs / name) for name in ("v1.gguf", "v3.gguf", "lexical-v1.npz", "lexical-v3.npz")
         },
@@ -348,6 +376,13 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         f"{', '.join(r['flags']) or 'pass'} | {r['truth']} |\n"
         for r in report["reasonings"]
     )
+    chosen = report["contexts"]["chosen"]
+    contexts = "| context | macro-F1 | accuracy | time per change (p50) |\n| ---: | ---: | ---: | ---: |\n"
+    contexts += "".join(
+        f"| {'**' + c + '** (chosen)' if int(c) == chosen else c} | {row['macro_f1']:.3f} | {row['accuracy']:.3f} | "
+        f"{row['latency_p50_s']:.2f} s |\n"
+        for c, row in report["contexts"]["validation"].items()
+    )
     m = models[shipped]
     readme = (
         f"On {sample['records']} changes from {len(whole['repositories'])} repositories that no training data "
@@ -363,6 +398,7 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         "model-whole": whole_t,
         "model-prompt-room": room_t,
         "model-reasonings": said,
+        "model-contexts": contexts,
         "readme-summary": readme,
     }
 
@@ -377,10 +413,14 @@ def write_blocks(blocks: dict[str, str]) -> None:
 def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "v3")
-    parser.add_argument("--context", type=int, default=512, help="the context v3 is served at")
+    parser.add_argument("--choose-context", action="store_true", help="print the context v3 is served at")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    report = build(args.runs, args.context)
+    context = choose_context(context_table(args.runs))
+    if args.choose_context:
+        say(str(context))
+        return
+    report = build(args.runs, context)
     report["decision"] = decide(report)
     blocks = render(report)
     for name, text in blocks.items():
