@@ -101,7 +101,7 @@ def _log(p: float) -> float:
 
 
 def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True) -> dict[str, Any]:
-    from prtriage.evaluation.metrics import calibration, metrics, reasoning_summary
+    from prtriage.evaluation.metrics import calibration, coverage, metrics, reasoning_summary
 
     m = metrics(preds, names)
     out: dict[str, Any] = {
@@ -111,6 +111,14 @@ def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True)
         "per_category_f1": {c: round(m["per_category"][c]["f1"], 2) for c in names},
         "ece": round(calibration(preds)["ece"], 3),
         "latency_p50_s": round(statistics.median(p.latency_s for p in preds), 4),
+        "coverage": [
+            {
+                "min_confidence": c["min_confidence"],
+                "kept": round(c["coverage"], 3),
+                "accuracy": None if c["accuracy"] is None else round(c["accuracy"], 3),
+            }
+            for c in coverage(preds)
+        ],  # fmt: skip
     }
     said = reasoning_summary(preds) if reasoning else None
     if said and said["checked"]:
@@ -384,6 +392,13 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         for c, row in report["contexts"]["validation"].items()
     )
     m = models[shipped]
+    cover = "| --min-confidence | results kept | accuracy of those kept |\n| ---: | ---: | ---: |\n"
+    cover += f"| (none) | 100% | {m['accuracy']:.2f} |\n" + "".join(
+        f"| {c['min_confidence']} | {c['kept']:.0%} | "
+        + ("" if c["accuracy"] is None else f"{c['accuracy']:.2f}")
+        + " |\n"
+        for c in m["coverage"]
+    )
     readme = (
         f"On {sample['records']} changes from {len(whole['repositories'])} repositories that no training data "
         f"comes from, the default ({shipped}) reaches macro-F1 {m['macro_f1']:.3f} and accuracy "
@@ -399,6 +414,7 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         "model-prompt-room": room_t,
         "model-reasonings": said,
         "model-contexts": contexts,
+        "model-coverage": cover,
         "readme-summary": readme,
     }
 
