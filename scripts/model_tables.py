@@ -69,7 +69,8 @@ def _variant(preds: Sequence[Any], records: Sequence[dict[str, Any]], kind: str,
 
     if kind == "fused":
         return list(preds)
-    alone = [p.llm_alone() for p in preds]
+    # The run wrote its reasonings for the fused answer: they say nothing of these rows' answers.
+    alone = [replace(p.llm_alone(), reasoning="", flags=()) for p in preds]
     if kind == "llm":
         return alone
     out = []
