@@ -8,9 +8,8 @@
 steps, seed and LoRA; only prompt_loss_weight differs), all at once so that other load on the
 machine hits each run alike, and records each run's peak resident memory (the process's own
 ru_maxrss, from wait4) and training-loop time (metrics.jsonl). `eval` exports each adapter and
-runs `prtriage eval` on the held-out repositories' sample that scripts/model_report.py uses (same
-records, balanced by category, seed 0), at the training context; its --predictions files feed
-model_report.py's table with `--predictions NAME=FILE`. `table` prints the markdown table of docs/masking.md from what the other two wrote.
+runs `prtriage eval` on the held-out repositories' sample of v1's evaluation (goreleaser and vitest,
+same records, balanced by category, seed 0), at the training context. `table` prints the markdown table of docs/masking.md from what the other two wrote.
 Weight 1.0 is `train_on_inputs: true`: every token of the prompt counts as much as the answer.
 """
 
@@ -31,7 +30,7 @@ from prtriage.evaluation.prediction import Prediction, load_predictions
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"
 DATA = HERE.parents[1] / "shared" / "data" / "commits-train.jsonl.gz"
-TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # as scripts/model_report.py
+TEST_REPOS = "goreleaser/goreleaser,vitest-dev/vitest"  # v1's test repositories (docs/model.md, History)
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 WEIGHTS = ("0", "0.1", "1.0")
 

@@ -351,6 +351,35 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _yes(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def _decision_text(report: dict[str, Any]) -> str:
+    """The ship rule, each condition with its number, and what it chose."""
+    d, models, ci, flips = (
+        report["decision"],
+        report["sample"]["models"],
+        report["intervals"],
+        report["flip_rates"],
+    )
+    lo, hi = ci["v3 fused minus v1 fused"]
+    passed = models["v3 fused"].get("reasoning", {}).get("pass", 0.0)
+    f3, f1 = flips["v3 fused"]["all"], flips["v1 fused"]["all"]
+    adapter = d["adapter"]
+    a_lo, a_hi = ci[f"{adapter} fused minus {adapter}"]
+    l_lo, l_hi = ci[f"{adapter} fused minus lexical (new)"]
+    return (
+        f"**Shipped: {d['default']}** (adapter {adapter}, `--scorer {d['scorer']}` by default). The ship rule, "
+        "on the test repositories:\n\n"
+        f"- v3 fused beats v1 fused on macro-F1, interval above zero: [{lo:+.3f}, {hi:+.3f}], {_yes(lo > 0)};\n"
+        f"- v3 fused's reasonings pass at least 90%: {passed:.0%}, {_yes(passed >= 0.9)};\n"
+        f"- its flip rate is no higher than v1 fused's: {f3:.0%} against {f1:.0%}, {_yes(f3 <= f1)};\n"
+        f"- the fused scorer beats {adapter} alone, [{a_lo:+.3f}, {a_hi:+.3f}], and the new lexical model alone, "
+        f"[{l_lo:+.3f}, {l_hi:+.3f}]: {_yes(a_lo > 0 and l_lo > 0)} for fused as the default.\n"
+    )
+
+
 def render(report: dict[str, Any]) -> dict[str, str]:
     """The generated blocks, by name, from the report alone."""
     shipped = report["decision"]["default"]
@@ -408,6 +437,7 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         "([docs/model.md](docs/model.md)).\n"
     )
     return {
+        "model-decision": _decision_text(report),
         "model-ship": ship,
         "model-intervals": intervals,
         "model-per-category": per_cat,
