@@ -8,10 +8,11 @@ here, so a number edited by hand, or a report rerun without the docs, fails.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+
+from script_loader import load_script
 
 from prtriage.config import Settings
 
@@ -19,11 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tables() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("model_tables", ROOT / "scripts" / "model_tables.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("model_tables")
 
 
 def test_the_generated_blocks_are_the_reports() -> None:
