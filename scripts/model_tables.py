@@ -66,6 +66,7 @@ def _variant(preds: Sequence[Any], records: Sequence[dict[str, Any]], kind: str,
     """A run's predictions as `kind` makes them: as run (fused), the LLM alone, or the LLM fused
     with the old lexical model (`records` are the records each prediction was made on, in order)."""
     from prtriage.lexical import fuse_probabilities
+    from prtriage.train.lexical import lexical_scores
 
     if kind == "fused":
         return list(preds)
@@ -74,11 +75,8 @@ def _variant(preds: Sequence[Any], records: Sequence[dict[str, Any]], kind: str,
     if kind == "llm":
         return alone
     out = []
-    for p, r in zip(alone, records):
-        lex = _lexical_alone(old, [r])[0].probabilities
-        probs = fuse_probabilities(
-            p.probabilities, {c: _log(v) for c, v in lex.items()}, old.weight, old.temperature
-        )
+    for p, lex in zip(alone, lexical_scores(old, records)):  # by position: planted copies share ids
+        probs = fuse_probabilities(p.probabilities, lex, old.weight, old.temperature)
         out.append(replace(p, predicted=max(probs, key=probs.__getitem__), probabilities=probs))
     return out
 
@@ -93,12 +91,6 @@ def shipped_files(report: dict[str, Any]) -> dict[str, str]:
     """The sha256 each file under prtriage/data/ must have for the decision the report made."""
     adapter, files = report["decision"]["adapter"], report["files"]
     return {"default-adapter.gguf": files[f"{adapter}.gguf"], "lexical.npz": files[f"lexical-{adapter}.npz"]}
-
-
-def _log(p: float) -> float:
-    import math
-
-    return math.log(max(p, 1e-12))
 
 
 def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True) -> dict[str, Any]:
@@ -241,23 +233,22 @@ def build(runs: Path, context: int) -> dict[str, Any]:
     attack_sample = load_eval_records(test_path, names, [], ATTACK_LIMIT, SEED)
     cases = planted_cases(attack_sample, PLACEMENTS, names, load_phrasings("eval"), SEED)
     case_records = [c.record for c in cases]
+    expected = [(str(c.record["id"]), c.placement, c.target) for c in cases]
+    attacks = {}  # each attack run once: (its clean predictions, its planted ones)
+    for name in ATTACK.values():
+        attacks[name] = (load_predictions(ev / name), load_predictions(ev / name, attacked=True))
+        if [(p.id, p.placement, p.target) for p in attacks[name][1]] != expected:
+            raise SystemExit(f"{name} does not match the rebuilt planted cases (limit, seed, placements?)")
     flips: dict[str, dict[str, float]] = {}
     for row, (run, kind) in LLM_ROWS.items():
-        clean = load_predictions(ev / ATTACK[run])
-        attacked = load_predictions(ev / ATTACK[run], attacked=True)
-        if [(p.id, p.placement, p.target) for p in attacked] != [
-            (str(c.record["id"]), c.placement, c.target) for c in cases
-        ]:
-            raise SystemExit(
-                f"{ATTACK[run]} does not match the rebuilt planted cases (limit, seed, placements?)"
-            )
+        clean, attacked = attacks[ATTACK[run]]
         flips[row] = _flips(
             _variant(clean, attack_sample, kind, old), _variant(attacked, case_records, kind, old)
         )
     for row, model in (("lexical (old)", old), ("lexical (new)", new)):
-        attacked = load_predictions(ev / ATTACK["v3-test.jsonl"], attacked=True)
         flips[row] = _flips(
-            _lexical_alone(model, attack_sample), _lexical_alone(model, case_records, attacked)
+            _lexical_alone(model, attack_sample),
+            _lexical_alone(model, case_records, attacks[ATTACK["v3-test.jsonl"]][1]),
         )
     flips["rules"] = _flips(
         load_predictions(ev / "rules-attack.jsonl"),
