@@ -33,6 +33,7 @@ import llama_cpp
 
 from prtriage.change import Change
 from prtriage.config import Settings
+from prtriage.cpu import cpu_flags
 from prtriage.diff import mark_skipped, parse_diff
 from prtriage.engine import LlamaEngine, default_threads
 from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize, resolve_model
@@ -226,15 +227,8 @@ def main() -> None:
     parser.add_argument("--contention", action="store_true", help="only the contention table")
     parser.add_argument("--busy-limit", type=float, default=900, help="seconds a busy process lives at most")
     args = parser.parse_args()
-    flags = " ".join(
-        sorted(
-            {
-                f
-                for f in ("avx", "avx2", "avx512f", "fma", "f16c")
-                if f in Path("/proc/cpuinfo").read_text().split()
-            }
-        )
-    )
+    have = cpu_flags()
+    flags = " ".join(sorted(f for f in ("avx", "avx2", "avx512f", "fma", "f16c") if f in have))
     print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
           f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
     # A kill still ends the busy processes (their `finally`), not only their own time limit.

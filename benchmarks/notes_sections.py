@@ -37,6 +37,7 @@ from typing import Any
 
 from prtriage.change import change_from_record
 from prtriage.config import Settings
+from prtriage.cpu import cpu_flags
 from prtriage.git import LogEntry
 from prtriage.notes import BREAKING, Entry, Landed, landed, to_markdown
 
@@ -126,14 +127,11 @@ def page(found: list[dict[str, Any]], title: str) -> str:
 
 
 def cpu() -> str:
-    try:
-        flags = next(
-            line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")
-        )
-    except (OSError, StopIteration):
+    flags = cpu_flags()
+    if not flags:
         return platform.processor() or "unknown CPU"
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
-    have = [f for f in wanted if f" {f} " in flags + " "]
+    have = [f for f in wanted if f in flags]
     return f"{platform.machine()}, {os.cpu_count()} CPUs, flags: {' '.join(have) or 'none of ' + ' '.join(wanted)}"
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from prtriage.cpu import available_cores, default_threads
+from prtriage.cpu import available_cores, cpu_flags, default_threads
 
 # Held-out test repositories of the v3 split that are in commits-wide.jsonl.gz.
 TEST_REPOS = (
@@ -94,7 +94,8 @@ def main() -> None:
     model = next(
         (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")), "?"
     )
-    flags = " ".join(f for f in CPU_FLAGS if f in cpuinfo.split())
+    have = cpu_flags()
+    flags = " ".join(f for f in CPU_FLAGS if f in have)
     import ray
 
     print(f"# machine: {model}, {len(os.sched_getaffinity(0))} cores, flags: {flags}; Python "
