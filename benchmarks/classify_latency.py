@@ -31,14 +31,20 @@ from pathlib import Path
 
 import llama_cpp
 
-from prtriage.change import Change
-from prtriage.config import Settings
-from prtriage.cpu import cpu_flags
-from prtriage.diff import mark_skipped, parse_diff
-from prtriage.engine import LlamaEngine, default_threads
-from prtriage.models import ModelFiles, embedded_model_path, fast_copy_of_embedded, quantize, resolve_model
-from prtriage.prompt import category_segment, reasoning_prefix_segment
-from prtriage.triage import budget, classify
+from prtriage.core.settings import Settings
+from prtriage.pipeline.change import Change
+from prtriage.pipeline.cpu import cpu_flags
+from prtriage.pipeline.diff import mark_skipped, parse_diff
+from prtriage.pipeline.engine import LlamaEngine, default_threads
+from prtriage.pipeline.model_cache import quantize
+from prtriage.pipeline.model_files import (
+    ModelFiles,
+    embedded_model_path,
+    fast_copy_of_embedded,
+    resolve_model,
+)
+from prtriage.pipeline.prompt import category_segment, reasoning_prefix_segment
+from prtriage.pipeline.triage import budget, classify
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = 4096
@@ -180,7 +186,7 @@ def busy_process(limit_s: float) -> subprocess.Popen[bytes]:
 
 
 def contention(repeats: int, limit_s: float) -> None:
-    from prtriage.cpu import available_cores
+    from prtriage.pipeline.cpu import available_cores
 
     cores = available_cores()
     files = resolve_model(None, None)  # what `prtriage classify` runs: Q8_0 copy + bundled adapter

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prtriage.categories import DEFAULT_CATEGORIES
+from prtriage.core.categories import DEFAULT_CATEGORIES
 from prtriage.evaluation.metrics import paired_bootstrap
-from prtriage.evaluation.prediction import Prediction, load_predictions
+from prtriage.evaluation.prediction_record import Prediction, load_predictions
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "masking.yaml"

@@ -7,7 +7,7 @@ Three real histories from the shared data's wide set (repositories that are neit
 held-out test repositories nor in its training data: ratatui/ratatui, yargs/yargs,
 python-gitlab/python-gitlab), each its newest `--per-repo` records. Every record is one landed
 change with its author's own Conventional Commits `type` and `breaking` fields; its subject is
-rebuilt from them (`type(scope)!: title`) and read by `prtriage.notes.landed`, as `notes` reads a
+rebuilt from them (`type(scope)!: title`) and read by `prtriage.release_notes.landed`, as `notes` reads a
 commit. Where the type says an entry belongs:
 Breaking changes when `breaking`, else the category its type maps to (the data's `category`).
 
@@ -35,11 +35,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from prtriage.change import change_from_record
-from prtriage.config import Settings
-from prtriage.cpu import cpu_flags
-from prtriage.git import LogEntry
-from prtriage.notes import BREAKING, Entry, Landed, landed, to_markdown
+from prtriage.core.settings import Settings
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.cpu import cpu_flags
+from prtriage.pipeline.git import LogEntry
+from prtriage.release_notes import BREAKING, Entry, Landed, landed, to_markdown
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "commits-wide.jsonl.gz"
@@ -88,7 +88,8 @@ def model_answers(chosen: dict[str, list[dict[str, Any]]], cache: Path) -> dict[
     known: dict[str, Any] = json.loads(cache.read_text()) if cache.is_file() else {}
     todo = [r for found in chosen.values() for r in found if r["id"] not in known]
     if todo:
-        from prtriage.triage import classify, open_engine
+        from prtriage.pipeline.engine_factory import open_engine
+        from prtriage.pipeline.triage import classify
 
         settings = Settings()
         engine = open_engine(settings)

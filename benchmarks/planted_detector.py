@@ -1,4 +1,4 @@
-"""How well prtriage/planted_text.py finds planted instructions, without running the model.
+"""How well prtriage/pipeline/planted_text.py finds planted instructions, without running the model.
 
     python benchmarks/planted_detector.py                     # the numbers docs/security.md quotes
     python benchmarks/planted_detector.py --phrasings train --repos dev   # what the rules were tuned on
@@ -28,13 +28,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import change_from_record
-from prtriage.dataset.planted import PLACEMENTS, load_phrasings, plant
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.jsonl import BadLine
+from prtriage.dataset.planting import PLACEMENTS, load_phrasings, plant
 from prtriage.dataset.sampling import balanced_sample
 from prtriage.evaluation.predict import load_eval_records
-from prtriage.planted_text import PlantedSpan, find_planted
-from prtriage.records import BadLine
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.planted_text import PlantedSpan, find_planted
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "commits-train.jsonl.gz"
 TEST_REPOS = ("goreleaser/goreleaser", "vitest-dev/vitest")  # as scripts/model_report.py

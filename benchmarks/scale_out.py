@@ -31,14 +31,14 @@ from pathlib import Path
 
 import llama_cpp
 
-from prtriage.cpu import available_cores, cpu_flags, default_threads
+from prtriage.pipeline.cpu import available_cores, cpu_flags, default_threads
 
 # Held-out test repositories of the v3 split that are in commits-wide.jsonl.gz.
 TEST_REPOS = (
     "thorsten/phpMyFAQ,LizardByte/Sunshine,open-feature/dotnet-sdk,apache/opendal,nuxt/nuxt,bpmn-io/bpmn-js,"
     "googleapis/java-bigquery,folke/lazy.nvim,open-feature/java-sdk,feast-dev/feast"
 )
-# The single process at its default threads (prtriage/cpu.py: the cores not busy at its start) is
+# The single process at its default threads (prtriage/pipeline/cpu.py: the cores not busy at its start) is
 # what a user gets; with 1 thread it is the per-core baseline. A fixed 2 threads is left out:
 # while another process holds a core, llama.cpp's 2 threads collapse (docs/benchmarks.md; a first
 # run of this benchmark took 69 s for one record that way, against 2.4 s with 1 thread).

@@ -34,7 +34,7 @@ RECIPE = dict(
 
 
 def cpu_flags() -> str:
-    from prtriage.cpu import cpu_flags
+    from prtriage.pipeline.cpu import cpu_flags
 
     words = cpu_flags()
     return " ".join(f for f in FLAGS if f in words) or "none of " + ", ".join(FLAGS)
@@ -42,7 +42,7 @@ def cpu_flags() -> str:
 
 def sample(data: Path, out: Path, n: int) -> Path:
     """The first n records of every 7th line: spread over the file, the same for every cell."""
-    from prtriage.records import BadLine, read_jsonl, write_jsonl
+    from prtriage.core.jsonl import BadLine, read_jsonl, write_jsonl
 
     picked = [obj for i, obj in read_jsonl(data) if i % 7 == 0 and not isinstance(obj, BadLine)][:n]
     path = out / "records.jsonl"

@@ -5,4 +5,4 @@
 set -euo pipefail
 bash "$(dirname "$0")/default-sample.sh"
 prtriage train fit --config examples/default-adapter.yaml "$@"
-prtriage train export --run runs/default-adapter --adapter-output prtriage/data/default-adapter.gguf
+prtriage train export --run runs/default-adapter --adapter-output prtriage/bundled/default-adapter.gguf

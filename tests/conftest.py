@@ -78,7 +78,7 @@ def fix_branch(repo: Path) -> Path:
 @pytest.fixture(scope="session")
 def engine() -> Iterator[object]:
     """The real llama.cpp engine on the embedded default model, loaded once per session."""
-    from prtriage.config import Settings
-    from prtriage.triage import open_engine
+    from prtriage.core.settings import Settings
+    from prtriage.pipeline.engine_factory import open_engine
 
     yield open_engine(Settings())

@@ -1,10 +1,10 @@
-"""A stand-in for the model behind `prtriage.engine.Engine`: whitespace tokens and fixed answers.
+"""A stand-in for the model behind `prtriage.pipeline.engine.Engine`: whitespace tokens and fixed answers.
 
 For tests of the layers above the engine: budget and triage call it directly, batch is handed it,
 and the command tests (tests/commands/) put it where the commands load the model
 (`use_fake_engine`) and run the CLI in this process (`run_main`). Fast, and exact where the real
 model is only approximately predictable. The engine itself is tested against the real model in
-tests/test_engine.py.
+tests/pipeline/test_engine.py.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from prtriage.errors import ModelError
-from prtriage.models import ModelFiles
-from prtriage.prompt import TrainedPrompt, category_segment
+from prtriage.core.errors import ModelError
+from prtriage.pipeline.model_files import ModelFiles
+from prtriage.pipeline.prompt import TrainedPrompt, category_segment
 
 
 def fake_sha256(name: str) -> str:
@@ -123,14 +123,14 @@ class FakeEngine(WordTokenizer):
 
 
 def use_fake_engine(monkeypatch: pytest.MonkeyPatch, engine: FakeEngine) -> FakeEngine:
-    """Every command that opens the model gets `engine` (triage.open_engine is the one loader)."""
-    from prtriage import triage
+    """Every command that opens the model gets `engine` (engine_factory.open_engine is the one loader)."""
+    from prtriage.pipeline import engine_factory
 
     def open_engine(settings: object) -> FakeEngine:
         engine.opened += 1
         return engine
 
-    monkeypatch.setattr(triage, "open_engine", open_engine)
+    monkeypatch.setattr(engine_factory, "open_engine", open_engine)
     return engine
 
 
@@ -180,7 +180,7 @@ class FactoryEngine(FakeEngine):
 
 
 def factory(settings: object) -> FactoryEngine:
-    """An engine factory (prtriage/triage.py, PRTRIAGE_ENGINE): needs tests/ on PYTHONPATH."""
+    """An engine factory (prtriage/pipeline/engine_factory.py, PRTRIAGE_ENGINE): needs tests/ on PYTHONPATH."""
     return FactoryEngine()
 
 

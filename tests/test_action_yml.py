@@ -13,7 +13,7 @@ import pytest
 import yaml
 from action_sim import ROOT, evaluate, load_action, read_outputs, run_step, step
 
-from prtriage.config import resolve_settings
+from prtriage.core.settings import resolve_settings
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")

@@ -153,13 +153,13 @@ def test_click_usage_error_is_exit_2(fix_branch: Path) -> None:
 
 
 def test_interrupt_is_exit_130(fix_branch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from prtriage import triage
+    from prtriage.pipeline import engine_factory
 
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.chdir(fix_branch)
-    monkeypatch.setattr(triage, "open_engine", interrupted)
+    monkeypatch.setattr(engine_factory, "open_engine", interrupted)
     with pytest.raises(SystemExit) as info:
         cli.main(["classify"])
     assert info.value.code == 130
@@ -342,13 +342,13 @@ def test_an_internal_error_writes_its_traceback_to_a_log_file(
     fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 18, case 7: a bug printed one line and lost the traceback unless PRTRIAGE_DEBUG was set."""
-    from prtriage import triage
+    from prtriage.pipeline import change
 
     def broken(*args: object) -> None:
         raise ZeroDivisionError("a bug in here")
 
     monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(triage, "change_from_git", broken)
+    monkeypatch.setattr(change, "change_from_git", broken)
     with pytest.raises(SystemExit) as info:
         cli.main(["classify", "-C", str(fix_branch)])
     assert info.value.code == 3
@@ -365,14 +365,14 @@ def test_an_internal_error_writes_its_traceback_to_a_log_file(
 def test_an_internal_error_in_github_actions_prints_the_traceback_in_a_group(
     fix_branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from prtriage import triage
+    from prtriage.pipeline import change
 
     def broken(*args: object) -> None:
         raise ZeroDivisionError("::error::spoofed\nsecond line")
 
     monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setattr(triage, "change_from_git", broken)
+    monkeypatch.setattr(change, "change_from_git", broken)
     with pytest.raises(SystemExit):
         cli.main(["classify", "-C", str(fix_branch)])
     captured = capsys.readouterr()

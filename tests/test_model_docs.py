@@ -14,7 +14,7 @@ from types import ModuleType
 
 from script_loader import load_script
 
-from prtriage.config import Settings
+from prtriage.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,4 +42,4 @@ def test_what_ships_is_what_the_report_chose() -> None:
     assert tables.decide(report) == report["decision"]  # the ship rule, applied to its own numbers
     assert Settings().scorer == report["decision"]["scorer"]
     for name, digest in tables.shipped_files(report).items():
-        assert hashlib.sha256((ROOT / "prtriage" / "data" / name).read_bytes()).hexdigest() == digest, name
+        assert hashlib.sha256((ROOT / "prtriage" / "bundled" / name).read_bytes()).hexdigest() == digest, name

@@ -31,8 +31,8 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
     assert "prtriage/train/__init__.py" in names and "prtriage/cli.py" in names
     assert "prtriage/commands/modes.py" in names  # cli.py imports it: a wheel without it cannot start
     assert "prtriage/py.typed" in names
-    data = ROOT / "prtriage" / "data"
-    assert all(f"prtriage/data/{p.name}" in names for p in data.glob("*.gguf"))  # a default adapter ships
+    data = ROOT / "prtriage" / "bundled"
+    assert all(f"prtriage/bundled/{p.name}" in names for p in data.glob("*.gguf"))  # a default adapter ships
     assert not any(n.startswith("train/") for n in names)  # never a bare top-level `train`
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "prtriage = prtriage.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
@@ -62,7 +62,7 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
         "import importlib, importlib.resources as r, sys\n"
         f"for m in {modules!r}:\n"
         "    assert importlib.import_module(m).__file__.startswith(sys.argv[1]), m\n"
-        f"print(sum(len(r.files('prtriage').joinpath('data', f).read_bytes()) > 0 for f in {files!r}))"
+        f"print(sum(len(r.files('prtriage').joinpath('bundled', f).read_bytes()) > 0 for f in {files!r}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(target)], cwd=tmp_path, env=env, capture_output=True, text=True

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from script_loader import load_script
 
-from prtriage.config import resolve_settings
+from prtriage.core.settings import resolve_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prtriage.errors import ConfigError, ModelError
-from prtriage.models import check_gguf, embedded_model_path
+from prtriage.core.errors import ConfigError, ModelError
+from prtriage.pipeline.model_files import check_gguf, embedded_model_path
 from prtriage.train.tokenizer import HFTokenizer, adds_bos_by_default
 
 if TYPE_CHECKING:

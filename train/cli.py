@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from prtriage.errors import UsageError
+from prtriage.core.errors import UsageError
 
 
 def _stderr() -> Console:
@@ -85,7 +85,7 @@ def build_data(config: Path | None, data: tuple[Path, ...], base_model: str | No
                output: Path) -> None:  # fmt: skip
     """Write change records as Axolotl input_output rows, exactly as `fit` tokenizes them."""
     _need_train_extra()
-    from prtriage.records import report_skipped, skipped_summary, write_jsonl
+    from prtriage.core.jsonl import report_skipped, skipped_summary, write_jsonl
     from prtriage.train.base import load_tokenizer, resolve_base
     from prtriage.train.data import build_examples, example_to_json, read_rows
     from prtriage.train.prepare import prompt_budget
@@ -242,7 +242,7 @@ def verify(
 def lexical(data_path: Path, output: Path, exclude_repos: str | None, validation: Path | None,
             llm_predictions: Path | None, weight: float, max_features: int, config: Path | None) -> None:  # fmt: skip
     """Train the fused scorer's lexical model (TF-IDF + logistic regression; needs scikit-learn)."""
-    from prtriage.config import resolve_settings
+    from prtriage.core.settings import resolve_settings
     from prtriage.train.lexical import train_lexical
 
     names = resolve_settings({}, config_file=config).category_names
@@ -267,7 +267,7 @@ def fuse(
     model_path: Path, validation: Path, llm_predictions: Path, output: Path | None, config: Path | None
 ) -> None:
     """Choose the fused scorer's mixing weight and temperature for one LLM, on validation records."""
-    from prtriage.config import resolve_settings
+    from prtriage.core.settings import resolve_settings
     from prtriage.train.lexical import tune_fusion
 
     names = resolve_settings({}, config_file=config).category_names

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prtriage.categories import DEFAULT_CATEGORIES, Category, make_categories
-from prtriage.config import DEFAULT_REASONING_TOKENS
-from prtriage.errors import ConfigError
-from prtriage.prompt import NAMES, PROMPT_FORMATS
+from prtriage.core.categories import DEFAULT_CATEGORIES, Category, make_categories
+from prtriage.core.errors import ConfigError
+from prtriage.core.settings import DEFAULT_REASONING_TOKENS
+from prtriage.pipeline.prompt import NAMES, PROMPT_FORMATS
 from prtriage.train.data import DATASET_TYPES
 
 # Axolotl keys that mean something prtriage does not do, and what to do instead.
@@ -22,7 +22,7 @@ UNSUPPORTED = {
     "sample_packing": "batches are length-grouped instead (group_by_length)",
     "load_in_8bit": "quantized training is not supported; the base is trained in fp32/bf16",
     "load_in_4bit": "quantized training is not supported; the base is trained in fp32/bf16",
-    "chat_template": "the prompt format is prtriage's own (prtriage.prompt)",
+    "chat_template": "the prompt format is prtriage's own (prtriage.pipeline.prompt)",
     "peft_use_dora": "llama.cpp adapters do not understand DoRA",
     "peft_use_rslora": "llama.cpp adapters do not understand rsLoRA scaling",
     "deepspeed": "use accelerate launch or torchrun (data parallel)",
@@ -92,7 +92,7 @@ class TrainConfig:
     save_steps: int = 100
     save_total_limit: int = 2
     output_dir: Path = Path("runs/prtriage")
-    threads: int | None = None  # torch CPU threads; None: the free cores (prtriage/cpu.py)
+    threads: int | None = None  # torch CPU threads; None: the free cores (prtriage/pipeline/cpu.py)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # the YAML as read, for run.json
 
     @property

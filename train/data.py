@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prtriage.budget import fit_change
-from prtriage.categories import Category
-from prtriage.change import change_from_record
+from prtriage.core.categories import Category
+from prtriage.core.errors import PrtriageError, UsageError
+from prtriage.core.jsonl import BadLine, check_change_record, partition_bad, read_checked
 from prtriage.dataset.split import choose_groups
-from prtriage.errors import PrtriageError, UsageError
-from prtriage.prompt import DEFINITIONS, Segment, Tokenizer, answer_segments, category_segment
-from prtriage.records import BadLine, check_change_record, partition_bad, read_checked
+from prtriage.pipeline.budget import fit_change
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.prompt import DEFINITIONS, Segment, Tokenizer, answer_segments, category_segment
 
 INPUT_OUTPUT = "input_output"
 CHANGES = "changes"

@@ -1,7 +1,7 @@
 """`prtriage train export`: merge the LoRA into the base, write GGUF, check parity with llama.cpp.
 
 f32/f16/bf16/q8_0 are written by the gguf package; q4_k_m and the other llama.cpp types go through
-llama.cpp's own quantizer in process (`prtriage.models.quantize`: no binary, no llama.cpp checkout),
+llama.cpp's own quantizer in process (`prtriage.pipeline.model_cache.quantize`: no binary, no llama.cpp checkout),
 from an f16 file that is removed afterwards. The unmerged LoRA can be written as a llama.cpp adapter
 GGUF too (`--adapter-output`), for `prtriage classify --model BASE.gguf --adapter ADAPTER.gguf`; for
 a Hugging Face base, the base itself is then written next to it, since llama.cpp needs one.
@@ -17,12 +17,13 @@ from typing import Any
 
 import torch
 
-from prtriage.atomic import atomic_path
-from prtriage.errors import ModelError, UsageError
-from prtriage.models import ModelFiles, quantize
-from prtriage.prompt import TrainedPrompt
+from prtriage.core.atomic import atomic_path
+from prtriage.core.errors import ModelError, UsageError
+from prtriage.pipeline.model_cache import quantize
+from prtriage.pipeline.model_files import ModelFiles
+from prtriage.pipeline.prompt import TrainedPrompt
 from prtriage.train.base import Base, load_model, load_tokenizer, read_gguf
-from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf
+from prtriage.train.gguf_meta import build_for_hf, copy_from_gguf, stored_type
 from prtriage.train.gguf_out import (
     DIRECT_TYPES,
     gguf_arch,
@@ -182,12 +183,3 @@ def export_run(run: Run, targets: Sequence[tuple[str, Path]], adapter_out: Path 
                                        threads=threads, prompt=prompt)  # fmt: skip
         say(("adapter " if exported.files.adapter else "") + exported.parity.summary())
     return results
-
-
-def stored_type(path: Path) -> str:
-    """The export type a GGUF's weights are stored in (for its parity tolerance)."""
-    counts: dict[str, int] = {}
-    for t in read_gguf(path).tensors:
-        if len(t.shape) >= 2 and t.n_elements > 0:
-            counts[t.tensor_type.name.lower()] = counts.get(t.tensor_type.name.lower(), 0) + int(t.n_elements)
-    return max(counts, key=lambda k: counts[k]) if counts else "f32"

@@ -31,10 +31,10 @@ import torch
 from rich.console import Console
 
 from prtriage import __version__
-from prtriage.errors import ConfigError, UsageError
-from prtriage.progress import ProgressLine
-from prtriage.prompt import category_segment
-from prtriage.records import SHOWN_SKIPPED, report_skipped, skipped_summary
+from prtriage.core.errors import ConfigError, UsageError
+from prtriage.core.jsonl import SHOWN_SKIPPED, report_skipped, skipped_summary
+from prtriage.core.progress import ProgressLine
+from prtriage.pipeline.prompt import category_segment
 from prtriage.train.base import Base, load_model, load_tokenizer, resolve_base
 from prtriage.train.batches import collate, epoch_batches, shard
 from prtriage.train.config import TrainConfig, config_to_json
@@ -418,13 +418,13 @@ def _check_resumable(cfg: TrainConfig, state: dict[str, Any], where: Path) -> No
 
 
 def _set_threads(cfg: TrainConfig, say: Callable[[str], None]) -> None:
-    """`threads` from the config, else the free cores (prtriage/cpu.py): torch's default takes every
+    """`threads` from the config, else the free cores (prtriage/pipeline/cpu.py): torch's default takes every
     core, and its threads spin against any other busy process (20x slower steps, measured here).
     Under torchrun/accelerate launch, OMP_NUM_THREADS (set per process) is left to rule."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     elif "OMP_NUM_THREADS" not in os.environ and not torch.cuda.is_available():
-        from prtriage.cpu import available_cores, default_threads
+        from prtriage.pipeline.cpu import available_cores, default_threads
 
         n = default_threads(cap=None)
         torch.set_num_threads(n)

@@ -15,7 +15,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from prtriage.errors import ModelError
+from prtriage.core.errors import ModelError
 
 # Rewritten for each export rather than copied.
 OWN_KEYS = ("general.architecture", "general.file_type", "general.quantization_version", "general.name")
@@ -149,3 +149,14 @@ def build_for_hf(model: Any, hf_tokenizer: Any, add_bos: bool, name: str) -> Cal
         special.add_to_gguf(writer, quiet=True)
 
     return write
+
+
+def stored_type(path: Path) -> str:
+    """The export type a GGUF's weights are stored in (for its parity tolerance)."""
+    from prtriage.train.base import read_gguf
+
+    counts: dict[str, int] = {}
+    for t in read_gguf(path).tensors:
+        if len(t.shape) >= 2 and t.n_elements > 0:
+            counts[t.tensor_type.name.lower()] = counts.get(t.tensor_type.name.lower(), 0) + int(t.n_elements)
+    return max(counts, key=lambda k: counts[k]) if counts else "f32"

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from prtriage.atomic import atomic_path
-from prtriage.errors import ModelError
+from prtriage.core.atomic import atomic_path
+from prtriage.core.errors import ModelError
 
 # transformers model_type → llama.cpp architecture; Mistral is a Llama for llama.cpp.
 ARCHITECTURES = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2"}

@@ -1,6 +1,6 @@
 """Train the lexical model the fused scorer ships (scikit-learn here; numpy alone at run time).
 
-Three TF-IDF vectorizers (title and description, paths, the diff's start: `prtriage.lexical.fields`)
+Three TF-IDF vectorizers (title and description, paths, the diff's start: `prtriage.pipeline.lexical_model.fields`)
 and a balanced logistic regression, exported as vocabularies, idf weights and coefficients in one
 `.npz`. The mixing weight is chosen on a validation repository: the LLM's predictions on it (from
 `prtriage eval --predictions`) mixed with the lexical model's at each weight, the best macro-F1
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prtriage.change import change_from_record
-from prtriage.errors import UsageError
+from prtriage.core.errors import UsageError
 from prtriage.evaluation.metrics import metrics
-from prtriage.evaluation.prediction import Prediction
-from prtriage.lexical import FIELDS, LexicalModel, fields, fuse_probabilities
+from prtriage.evaluation.prediction_record import Prediction
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.lexical_model import FIELDS, LexicalModel, fields, fuse_probabilities
 
 MAX_FEATURES = 50_000  # per field
 WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
@@ -62,10 +62,10 @@ def fit(
 
 
 def export(trained: Trained, path: Path, weight: float, temperature: float = 1.0) -> None:
-    """The `.npz` `prtriage.lexical.LexicalModel.load` reads; written whole or not at all."""
+    """The `.npz` `prtriage.pipeline.lexical_model.LexicalModel.load` reads; written whole or not at all."""
     import numpy as np
 
-    from prtriage.atomic import atomic_output
+    from prtriage.core.atomic import atomic_output
 
     order = [list(trained.classifier.classes_).index(c) for c in trained.categories]
     arrays: dict[str, Any] = {
@@ -144,9 +144,9 @@ def tune_fusion(
     likelihood) for one LLM's predictions on validation records; the model is written with both."""
     import numpy as np
 
-    from prtriage.atomic import atomic_output
+    from prtriage.core.atomic import atomic_output
     from prtriage.evaluation.predict import load_eval_records
-    from prtriage.evaluation.prediction import load_predictions
+    from prtriage.evaluation.prediction_record import load_predictions
 
     model = LexicalModel.load(model_path)
     bad: list[Any] = []

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from prtriage.errors import ConfigError, ModelError
+from prtriage.core.errors import ConfigError, ModelError
 from prtriage.train.gguf_out import dims, from_gguf_layout, gguf_arch, gguf_name
 
 

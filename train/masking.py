@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prtriage.prompt import Segment, Tokenizer, tokenize_segments
+from prtriage.pipeline.prompt import Segment, Tokenizer, tokenize_segments
 from prtriage.train.data import Example
 
 IGNORE = -100

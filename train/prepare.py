@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prtriage.core.jsonl import BadLine, partition_bad
 from prtriage.dataset.sampling import seeded_subset
-from prtriage.prompt import Tokenizer
-from prtriage.records import BadLine, partition_bad
+from prtriage.pipeline.prompt import Tokenizer
 from prtriage.train.config import Dataset, TrainConfig
 from prtriage.train.data import (
     Example,

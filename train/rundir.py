@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prtriage.atomic import atomic_path
-from prtriage.categories import Category, make_categories
-from prtriage.errors import UsageError
-from prtriage.prompt import DEFINITIONS, TrainedPrompt
+from prtriage.core.atomic import atomic_path
+from prtriage.core.categories import Category, make_categories
+from prtriage.core.errors import UsageError
+from prtriage.pipeline.prompt import DEFINITIONS, TrainedPrompt
 from prtriage.train.base import Base, resolve_base
 
 RUN_FILE = "run.json"

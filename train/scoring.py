@@ -1,6 +1,6 @@
 """The PyTorch side of what inference computes: next-token log-probabilities and category scores.
 
-`category_logprobs` mirrors `prtriage.engine.LlamaEngine.score` (the sum of each candidate's token
+`category_logprobs` mirrors `prtriage.pipeline.engine.LlamaEngine.score` (the sum of each candidate's token
 log-probabilities right after the prompt), so validation accuracy during training and the parity
 check after export measure what `prtriage classify` does.
 """

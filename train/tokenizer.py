@@ -2,7 +2,7 @@
 
 Two settings make the two agree (tests/train/test_train_tokenizer.py pins it against llama.cpp):
 - no BOS/EOS added by the tokenizer; the BOS policy is the GGUF's `tokenizer.ggml.add_bos_token`
-  (absent means no BOS, as `prtriage.engine` reads it), applied once by `tokenize_segments`;
+  (absent means no BOS, as `prtriage.pipeline.engine` reads it), applied once by `tokenize_segments`;
 - control-token text in untrusted segments is split (`split_special_tokens=True`): otherwise HF
   turns a literal `<|im_end|>` in a diff into the control token while llama.cpp keeps it as text.
 """

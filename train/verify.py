@@ -5,7 +5,7 @@ checks, each of which must hold:
 1. tokenization: llama.cpp's ids equal the training tokenizer's, segment by segment;
 2. next-token log-probabilities at every position, over the whole vocabulary: max and mean |Δ|
    within the export type's tolerances;
-3. category scores, through `prtriage.engine.LlamaEngine.score` (what `classify` runs): each within
+3. category scores, through `prtriage.pipeline.engine.LlamaEngine.score` (what `classify` runs): each within
    the tolerance, and the same best category unless PyTorch itself has two within 2×tolerance.
 
 Tolerances are per export type: the rounding of the weights to the file's type and llama.cpp's own
@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from prtriage.categories import Category
-from prtriage.errors import ModelError
-from prtriage.models import ModelFiles
-from prtriage.prompt import (
+from prtriage.core.categories import Category
+from prtriage.core.errors import ModelError
+from prtriage.pipeline.model_files import ModelFiles
+from prtriage.pipeline.prompt import (
     DEFINITIONS,
     PromptChange,
     Segment,
@@ -134,7 +134,7 @@ def _llama_logprobs(llm: Any, ids: Sequence[int]) -> np.ndarray:
 
 def _open_llama(files: ModelFiles, context: int, threads: int | None) -> Any:
     """llama.cpp with every position's logits (`logits_all`), on the CPU, in one batch."""
-    from prtriage.engine import default_threads, load_llama
+    from prtriage.pipeline.engine import default_threads, load_llama
 
     n = threads or default_threads()
     try:
@@ -159,7 +159,7 @@ def check_parity(
     With `prompt` (what the run trained on), the file's metadata must say the same, and the parity
     prompts are built in that format, as classify will build them.
     """
-    from prtriage.engine import LlamaEngine
+    from prtriage.pipeline.engine import LlamaEngine
 
     tol = tolerance(kind) if tol is None else tol
     result = Parity(kind, tol)
@@ -233,9 +233,9 @@ def verify_run(run_folder: Path, model_path: Path, adapter: Path | None, threads
     import torch
     from peft import PeftModel
 
-    from prtriage.models import check_gguf
+    from prtriage.pipeline.model_files import check_gguf
     from prtriage.train.base import load_model, load_tokenizer
-    from prtriage.train.export import stored_type
+    from prtriage.train.gguf_meta import stored_type
     from prtriage.train.rundir import read_run
 
     finished = read_run(run_folder)

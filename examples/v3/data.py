@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prtriage.records import BadLine, read_jsonl, write_jsonl
+from prtriage.core.jsonl import BadLine, read_jsonl, write_jsonl
 
 MAX_DIFF_CHARS = 6_000  # commits-wide's cap
 SEED = 19

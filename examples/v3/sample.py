@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from prtriage.core.jsonl import BadLine, read_jsonl, write_jsonl
 from prtriage.dataset.sampling import balanced_sample
-from prtriage.records import BadLine, read_jsonl, write_jsonl
 
 SEED = 19
 

@@ -11,21 +11,14 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from prtriage import errors
+from prtriage.batching.ray_options import RayOptions
+from prtriage.batching.shard import ShardSpec
 from prtriage.commands.common import PLANTED_FAILS, fail_on_code, open_engine, stderr
-from prtriage.config import Settings
-from prtriage.shard import ShardSpec
+from prtriage.core import errors
+from prtriage.core.settings import Settings
 
 if TYPE_CHECKING:
-    from prtriage.batch import BatchSummary
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """--ray: where the cluster is (None: RAY_ADDRESS, else a local Ray) and how many actors."""
-
-    address: str | None = None
-    actors: int | None = None  # None: as many as the cluster's CPUs allow
+    from prtriage.batching.runner import BatchSummary
 
 
 @dataclass(frozen=True)
@@ -39,31 +32,31 @@ class BatchOptions:
 
 
 def run(options: BatchOptions) -> int:
-    from prtriage import batch
+    from prtriage.batching import runner
 
     input_, output, settings = options.input, options.output, options.settings
     if not input_.is_file():
         raise errors.UsageError(f"input file not found: {input_}")
     err = stderr()
-    plan = batch.plan_batch(input_, options.shard)  # duplicate ids refused before any work
+    plan = runner.plan_batch(input_, options.shard)  # duplicate ids refused before any work
     if options.ray is not None:
-        ray_batch = _ray_batch()
-        summary = ray_batch.run(plan, output, settings, options.resume, options.ray, err)
+        ray_runner = _ray_runner()
+        summary = ray_runner.run(plan, output, settings, options.resume, options.ray, err)
     else:
         load = functools.partial(open_engine, settings, err)  # only once a record is to classify
-        summary = batch.run_batch(plan, output, options.resume, load, settings, err)
+        summary = runner.run_batch(plan, output, options.resume, load, settings, err)
     return report(summary, input_, settings, err)
 
 
-def _ray_batch() -> ModuleType:
-    """prtriage/ray_batch.py: the one import of Ray, which plain prtriage never loads."""
+def _ray_runner() -> ModuleType:
+    """prtriage/batching/ray_runner.py: the one import of Ray, which plain prtriage never loads."""
     try:
-        from prtriage import ray_batch
+        from prtriage.batching import ray_runner
     except ImportError as e:
         raise errors.UsageError(
             f"--ray needs Ray, which is not installed ({e.name or e})", hint="pip install 'prtriage[ray]'"
         ) from None
-    return ray_batch
+    return ray_runner
 
 
 def report(summary: BatchSummary, input_: Path, settings: Settings, err: Console) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from prtriage import errors
+from prtriage.core import errors
 
 
 def _mb(size: int) -> str:
@@ -12,7 +12,8 @@ def _mb(size: int) -> str:
 
 
 def info() -> int:
-    from prtriage.models import cache_dir, cache_files, installed_default_model
+    from prtriage.pipeline.model_cache import cache_dir, cache_files
+    from prtriage.pipeline.model_files import installed_default_model
 
     root = cache_dir()
     files = cache_files()
@@ -29,7 +30,7 @@ def info() -> int:
 
 
 def clean() -> int:
-    from prtriage.models import cache_dir, clean_cache
+    from prtriage.pipeline.model_cache import cache_dir, clean_cache
 
     count, size = clean_cache()
     click.echo(f"removed {count} files ({_mb(size)}) from {cache_dir()}")

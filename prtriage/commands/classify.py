@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from prtriage import git
 from prtriage.commands.common import classify_and_print, result_code, stderr
-from prtriage.config import Settings
+from prtriage.core.settings import Settings
+from prtriage.pipeline import git
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,10 @@ class ClassifyOptions:
 
 
 def run(options: ClassifyOptions) -> int:
-    from prtriage import triage  # keeps `prtriage --help` fast
+    from prtriage.pipeline.change import change_from_git  # keeps `prtriage --help` fast
 
     o = options
-    change = triage.change_from_git(o.cwd, o.spec, o.settings.exclude, o.title, o.body)
+    change = change_from_git(o.cwd, o.spec, o.settings.exclude, o.title, o.body)
     err = stderr()
     result = classify_and_print(change, o.settings, o.fmt, err)
     return result_code(result, o.settings, err)

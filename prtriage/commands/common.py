@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from prtriage import errors
-from prtriage.config import Settings
-from prtriage.report import print_text, to_json, to_markdown
+from prtriage.core import errors
+from prtriage.core.settings import Settings
+from prtriage.pipeline.render import print_text, to_json, to_markdown
 
 if TYPE_CHECKING:
-    from prtriage.change import Change, Result
-    from prtriage.engine import LoadedEngine
+    from prtriage.pipeline.change import Change
+    from prtriage.pipeline.engine import LoadedEngine
+    from prtriage.pipeline.result import Result
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +55,12 @@ def stdout() -> Console:
 
 def open_engine(settings: Settings, err: Console) -> LoadedEngine:
     """The model, with a one-line warning when the settings make its results doubtful."""
-    from prtriage import triage  # looked up on the module: tests swap triage.open_engine for a fake
+    # Looked up on the module: tests swap engine_factory.open_engine for a fake.
+    from prtriage.pipeline import engine_factory
+    from prtriage.pipeline.fusion import scorer_warning
 
-    engine = triage.open_engine(settings)
-    for warning in (triage.adapter_warning(settings, engine.files), triage.scorer_warning(settings)):
+    engine = engine_factory.open_engine(settings)
+    for warning in (engine_factory.adapter_warning(settings, engine.files), scorer_warning(settings)):
         if warning:
             err.print(f"prtriage: {warning}", markup=False)
     return engine
@@ -70,8 +73,8 @@ def classify_and_print(change: Change, settings: Settings, fmt: str, err: Consol
     author types to pass a gate); `declared = check` has the model read the title without it and
     says where they disagree, `declared = trust` takes the type's category without the model.
     """
-    from prtriage import triage
-    from prtriage.conventional import clean_title, declared_type
+    from prtriage.core.conventional import clean_title, declared_type
+    from prtriage.pipeline import triage
 
     mode = settings.declared or "ignore"
     declared = declared_type(change.title, change.body) if mode != "ignore" else None

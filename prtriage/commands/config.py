@@ -12,8 +12,8 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from prtriage import errors
-from prtriage.config import Settings, effective, resolve_settings
+from prtriage.core import errors
+from prtriage.core.settings import Settings, effective, resolve_settings
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,10 @@ def run(options: ConfigOptions) -> int:
     if o.diff_from != "git" and not o.github:
         raise errors.UsageError("--diff-from goes with --github")
     if o.github:
-        from prtriage.github import actions, base_config, mode
+        from prtriage.github import actions, base_config, classify_step
 
         pr = actions.read_pull_request(os.environ)
-        mode.check_diff_source(o.diff_from, os.environ)
+        classify_step.check_diff_source(o.diff_from, os.environ)
         settings, _ = base_config.settings_from_base(pr, cwd, {}, o.config, o.diff_from, os.environ)
     else:
         settings = resolve_settings({}, cwd=cwd, config_file=o.config)

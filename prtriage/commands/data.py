@@ -9,9 +9,9 @@ from typing import Any
 import click
 from rich.console import Console
 
-from prtriage import errors
 from prtriage.commands.common import stderr
-from prtriage.config import resolve_settings
+from prtriage.core import errors
+from prtriage.core.settings import resolve_settings
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class TeachOptions:
 def _write_jsonl(records: Any, output: Path | None) -> None:
     import json
 
-    from prtriage.records import write_jsonl
+    from prtriage.core.jsonl import write_jsonl
 
     if output is None:
         for record in records:
@@ -76,7 +76,7 @@ def _harvest_report(summary: Any, err: Console) -> None:
 
 
 def from_git(options: FromGitOptions) -> int:
-    from prtriage.conventional import DEFAULT_TYPE_MAP
+    from prtriage.core.conventional import DEFAULT_TYPE_MAP
     from prtriage.dataset.harvest import HarvestSummary, parse_mapping
     from prtriage.dataset.harvest import from_git as harvest
 
@@ -93,10 +93,10 @@ def from_git(options: FromGitOptions) -> int:
 
 
 def from_github(options: FromGitHubOptions) -> int:
-    from prtriage.conventional import DEFAULT_TYPE_MAP
+    from prtriage.core.conventional import DEFAULT_TYPE_MAP
+    from prtriage.core.progress import ProgressLine
     from prtriage.dataset.harvest import DEFAULT_LABEL_MAP, HarvestSummary, parse_mapping
     from prtriage.dataset.harvest import from_github as harvest
-    from prtriage.progress import ProgressLine
 
     o = options
     names = resolve_settings({}).category_names
@@ -113,8 +113,8 @@ def from_github(options: FromGitHubOptions) -> int:
 
 
 def split(options: SplitOptions) -> int:
+    from prtriage.core.jsonl import report_skipped, write_jsonl
     from prtriage.dataset.split import choose_test, load_records
-    from prtriage.records import report_skipped, write_jsonl
 
     o = options
     bad: list[Any] = []
@@ -133,10 +133,10 @@ def split(options: SplitOptions) -> int:
 
 
 def teach(options: TeachOptions) -> int:
-    from prtriage.dataset.planted import load_phrasings
+    from prtriage.core.jsonl import SHOWN_SKIPPED, report_skipped
+    from prtriage.dataset.planting import load_phrasings
     from prtriage.dataset.teacher import AugmentOptions, augment
     from prtriage.evaluation.predict import load_eval_records
-    from prtriage.records import SHOWN_SKIPPED, report_skipped
 
     o = options
     settings = resolve_settings({})

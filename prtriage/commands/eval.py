@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
-from prtriage import errors
 from prtriage.commands.common import ModelFlags, open_engine, stderr, stdout
-from prtriage.config import Settings, resolve_settings
+from prtriage.core import errors
+from prtriage.core.settings import Settings, resolve_settings
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,11 @@ def run(options: EvalOptions) -> int:
     import json
     from dataclasses import asdict
 
-    from prtriage.atomic import atomic_output
-    from prtriage.dataset import planted as planting
+    from prtriage.core.atomic import atomic_output
+    from prtriage.core.jsonl import SHOWN_SKIPPED, report_skipped, write_jsonl
+    from prtriage.core.progress import ProgressLine
+    from prtriage.dataset import planting
     from prtriage.evaluation import metrics, plots, predict, printed
-    from prtriage.progress import ProgressLine
-    from prtriage.records import SHOWN_SKIPPED, report_skipped, write_jsonl
 
     o = options
     if not o.attack and (o.placements is not None or o.phrasings != "eval"):

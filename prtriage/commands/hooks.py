@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from prtriage import errors
 from prtriage.commands.common import (
     classify_and_print,
     fail_on_code,
@@ -15,8 +14,9 @@ from prtriage.commands.common import (
     result_code,
     stderr,
 )
-from prtriage.config import Settings
-from prtriage.report import planted_note, uncertain_note
+from prtriage.core import errors
+from prtriage.core.settings import Settings
+from prtriage.pipeline.render import planted_note, uncertain_note
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,12 @@ class CommitMsgOptions:
 
 
 def pre_push(options: PrePushOptions) -> int:
-    from prtriage import hooks
+    from prtriage import git_hooks
 
     o, err = options, stderr()
-    change = hooks.pre_push_change(o.cwd, os.environ, o.settings.exclude, o.settings.base, o.title, o.body)
+    change = git_hooks.pre_push_change(
+        o.cwd, os.environ, o.settings.exclude, o.settings.base, o.title, o.body
+    )
     if change is None:
         err.print("prtriage: this push sends no file changes: nothing to classify")
         return errors.EXIT_OK
@@ -49,18 +51,19 @@ def pre_push(options: PrePushOptions) -> int:
 
 
 def commit_msg(options: CommitMsgOptions) -> int:
-    from prtriage import hooks, triage
+    from prtriage import git_hooks
+    from prtriage.pipeline import triage
 
     o, err = options, stderr()
-    message = hooks.read_commit_message(o.message_file)
-    skip = hooks.skip_reason(message, o.settings.category_names)
-    change = None if skip else hooks.staged_change(o.cwd, o.settings.exclude, message)
+    message = git_hooks.read_commit_message(o.message_file)
+    skip = git_hooks.skip_reason(message, o.settings.category_names)
+    change = None if skip else git_hooks.staged_change(o.cwd, o.settings.exclude, message)
     if skip or change is None:
         err.print(f"prtriage: nothing to check ({skip or 'no staged changes'})", markup=False)
         return errors.EXIT_OK
     with err.status("classifying the staged change"):
         result = triage.classify(change, open_engine(o.settings, err), o.settings)
-    check = hooks.check_type(message, result)
+    check = git_hooks.check_type(message, result)
     err.print(f"prtriage: {check.text}", markup=False)
     if result.uncertain:
         err.print(f"prtriage: {uncertain_note(result)}", markup=False)

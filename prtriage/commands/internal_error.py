@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from prtriage import __version__
-from prtriage.atomic import atomic_path
-from prtriage.models import cache_dir
+from prtriage.core.atomic import atomic_path
+from prtriage.pipeline.model_cache import cache_dir
 
 GROUP_TITLE = "prtriage: internal error traceback"
 

@@ -9,10 +9,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from prtriage import errors
 from prtriage.commands.common import stderr
-from prtriage.commands.github import label_options
-from prtriage.config import resolve_settings
+from prtriage.commands.github_mode import label_options
+from prtriage.core import errors
+from prtriage.core.settings import resolve_settings
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,13 @@ class LabelCommandOptions:
 
 
 def run(options: LabelCommandOptions) -> int:
-    from prtriage.github import mode
+    from prtriage.github import actions, label_step
 
     o = options
     flags = {"uncertain-label": o.uncertain_label, "labels": o.label_map, "planted-label": o.planted_label}
     settings = resolve_settings(flags, cwd=Path.cwd(), config_file=o.config)
-    with mode.errors_as_annotations():
-        done = mode.label_from_result(
+    with actions.errors_as_annotations():
+        done = label_step.label_from_result(
             o.from_, settings, label_options(True, o.label_prefix, o.create_labels), os.environ, o.comment
         )
     for line in done:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from prtriage import errors
 from prtriage.commands.common import stderr
+from prtriage.core import errors
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,8 @@ class MergeOptions:
 
 
 def run(options: MergeOptions) -> int:
-    from prtriage.input_index import scan_input
-    from prtriage.results import merge_results
+    from prtriage.batching.input_index import scan_input
+    from prtriage.batching.result_files import merge_results
 
     for path in (options.input_, *options.results):
         if not path.is_file():

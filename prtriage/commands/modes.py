@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from prtriage import errors, git
-from prtriage.commands import batch, classify, github, hooks
+from prtriage.batching.ray_options import RayOptions
+from prtriage.batching.shard import ShardSpec
+from prtriage.commands import batch, classify, github_mode, hooks
 from prtriage.commands.common import ModelFlags
-from prtriage.config import Settings, resolve_settings
-from prtriage.shard import ShardSpec
+from prtriage.core import errors
+from prtriage.core.settings import Settings, resolve_settings
+from prtriage.pipeline import git
 
 Mode = Literal["git", "input", "github", "pre-push", "commit-msg"]
 
@@ -162,10 +164,10 @@ def run(flags: ClassifyFlags) -> int:
     cwd = flags.repo.resolve()
     if flags.github:
         check(flags)
-        labels = github.label_options(flags.label_, flags.label_prefix, flags.create_labels)
+        labels = github_mode.label_options(flags.label_, flags.label_prefix, flags.create_labels)
         body = read_body(flags.body, flags.body_file)
-        return github.run(
-            github.GitHubOptions(
+        return github_mode.run(
+            github_mode.GitHubOptions(
                 cwd, flags.settings_flags(), flags.config, flags.fmt, flags.title, body, flags.diff_from,
                 labels, flags.comment,
             )
@@ -188,7 +190,7 @@ def run(flags: ClassifyFlags) -> int:
 def batch_options(flags: ClassifyFlags, settings: Settings) -> batch.BatchOptions:
     assert flags.input_ is not None and flags.output is not None  # check() made sure
     shard = ShardSpec.parse(flags.shard) if flags.shard is not None else None
-    ray = batch.RayOptions(flags.ray_address, flags.ray_actors) if flags.ray else None
+    ray = RayOptions(flags.ray_address, flags.ray_actors) if flags.ray else None
     return batch.BatchOptions(flags.input_, flags.output, settings, shard, flags.resume, ray)
 
 

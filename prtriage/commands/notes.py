@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from prtriage import errors, git
 from prtriage.commands.common import ModelFlags, stderr
-from prtriage.config import resolve_settings
+from prtriage.core import errors
+from prtriage.core.settings import resolve_settings
+from prtriage.pipeline import git
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class NotesOptions(ModelFlags):
 
 
 def run(options: NotesOptions) -> int:
-    from prtriage import notes as release_notes
+    from prtriage import release_notes
 
     o = options
     flags = {**o.model_settings(), "gpu-layers": o.gpu_layers, "min-confidence": o.min_confidence,

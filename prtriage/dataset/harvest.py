@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prtriage import git
-from prtriage.conventional import (
+from prtriage.core.conventional import (
     category_for,
     clean_body,
     clean_title,
     is_release,
     parse_subject,
 )
+from prtriage.core.errors import UsageError
 from prtriage.dataset.sampling import capped_per_category
-from prtriage.errors import UsageError
+from prtriage.pipeline import git
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
     "bug": "fix", "fix": "fix", "bugfix": "fix", "enhancement": "feature", "feature": "feature",

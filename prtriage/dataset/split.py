@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from prtriage.errors import UsageError
-from prtriage.records import BadLine, read_checked
+from prtriage.core.errors import UsageError
+from prtriage.core.jsonl import BadLine, read_checked
 
 MODES = ("repo", "time", "random")
 

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prtriage.change import change_from_record
-from prtriage.dataset.planted import PLACEMENTS, Phrasing, plant
-from prtriage.diff import FileDiff
+from prtriage.dataset.planting import PLACEMENTS, Phrasing, plant
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.diff import FileDiff
 
 MAX_TITLE_WORDS = 24  # with the "where" part, the reasoning stays under the check's 40 words
 

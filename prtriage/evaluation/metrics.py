@@ -7,8 +7,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from prtriage.errors import PrtriageError
-from prtriage.evaluation.prediction import Prediction
+from prtriage.core.errors import PrtriageError
+from prtriage.evaluation.prediction_record import Prediction
 from prtriage.evaluation.reasoning_check import summarise
 
 

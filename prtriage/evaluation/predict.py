@@ -9,17 +9,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from prtriage.change import change_from_record
-from prtriage.config import Settings
-from prtriage.dataset.planted import PlantedCase
+from prtriage.core.errors import PrtriageError
+from prtriage.core.jsonl import BadLine, check_change_record, read_checked
+from prtriage.core.settings import Settings
+from prtriage.dataset.planting import PlantedCase
 from prtriage.dataset.sampling import balanced_sample, seeded_subset
-from prtriage.errors import PrtriageError
 from prtriage.evaluation.metrics import calibration, coverage, metrics, reasoning_summary
-from prtriage.evaluation.prediction import Prediction
+from prtriage.evaluation.prediction_record import Prediction
 from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning
 from prtriage.evaluation.rules import rule_probabilities
-from prtriage.prompt import answer_json
-from prtriage.records import BadLine, check_change_record, read_checked
+from prtriage.pipeline.change import change_from_record
+from prtriage.pipeline.prompt import answer_json
 
 
 def load_eval_records(
@@ -59,7 +59,7 @@ def predict_rules(records: Sequence[dict[str, Any]], settings: Settings) -> Iter
 
 
 def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Settings) -> Iterator[Prediction]:
-    from prtriage.triage import classify
+    from prtriage.pipeline.triage import classify
 
     for r in records:
         start = time.perf_counter()

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from prtriage.evaluation.prediction import Prediction
+from prtriage.evaluation.prediction_record import Prediction
 from prtriage.evaluation.reasoning_check import FLAGS
 
 

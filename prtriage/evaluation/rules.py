@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from prtriage.diff import CONFIG, DOCS, TEST, FileDiff
+from prtriage.pipeline.diff import CONFIG, DOCS, TEST, FileDiff
 
 CI_PATH = re.compile(
     r"(^|/)(\.github/workflows/|\.circleci/|\.gitlab-ci|azure-pipelines|\.travis\.yml|Jenkinsfile|\.buildkite/)"

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from prtriage.errors import UsageError
-from prtriage.escape import valid_text, workflow_data, workflow_property
+from prtriage.core.errors import PrtriageError, UsageError
+from prtriage.core.escape import valid_text, workflow_data, workflow_property
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub's limit per step
@@ -175,3 +176,17 @@ def commands_stopped(out: TextIO) -> Iterator[None]:
         out.flush()
         out.write(f"::{token}::\n")
         out.flush()
+
+
+TITLE = "prtriage"  # the title of every annotation prtriage writes
+
+
+@contextmanager
+def errors_as_annotations(out: Any = None) -> Iterator[None]:
+    """A failure also becomes an `::error` annotation on the run, not just a line in the log."""
+    try:
+        yield
+    except PrtriageError as e:
+        text = e.message + (f" (hint: {e.hint})" if e.hint else "")
+        print(annotation("error", text, TITLE), file=out or sys.stdout, flush=True)
+        raise

@@ -16,7 +16,7 @@ from email.message import Message
 from typing import Any
 
 from prtriage import __version__
-from prtriage.errors import PrtriageError, UsageError
+from prtriage.core.errors import PrtriageError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
 JSON = "application/vnd.github+json"

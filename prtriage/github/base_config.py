@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from prtriage import git
-from prtriage.atomic import atomic_path
-from prtriage.config import (
+from prtriage.core.atomic import atomic_path
+from prtriage.core.errors import ConfigError, GitError, PrtriageError
+from prtriage.core.settings import (
     PATH_KEYS,
     ConfigLayer,
     Settings,
@@ -34,12 +34,12 @@ from prtriage.config import (
     read_config_file,
     resolve_settings,
 )
-from prtriage.errors import ConfigError, GitError, PrtriageError
 from prtriage.github.actions import PullRequest
 from prtriage.github.api import GitHubClient
-from prtriage.models import cache_dir
+from prtriage.pipeline import git
+from prtriage.pipeline.model_cache import cache_dir
 
-CONFIG_NAMES = (".prtriage.toml", "pyproject.toml")  # in each folder, in this order (as config.py)
+CONFIG_NAMES = (".prtriage.toml", "pyproject.toml")  # in each folder, in this order (as core/settings.py)
 FETCH_HINT = "check out with full history: actions/checkout with fetch-depth: 0"
 RAW = "application/vnd.github.raw"
 

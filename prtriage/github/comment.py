@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prtriage.change import FileEntry, Result
-from prtriage.diff import KIND_RANK
-from prtriage.errors import UsageError
-from prtriage.escape import one_line, without_mentions
+from prtriage.core.errors import UsageError
+from prtriage.core.escape import one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import refused
-from prtriage.planted_text import MAX_SPAN_CHARS, MAX_SPANS, PlantedSpan
-from prtriage.report import to_markdown, uncertain_note
+from prtriage.pipeline.diff import KIND_RANK
+from prtriage.pipeline.planted_text import MAX_SPAN_CHARS, MAX_SPANS, PlantedSpan
+from prtriage.pipeline.render import to_markdown, uncertain_note
+from prtriage.pipeline.result import FileEntry, Result
 
 MARKER = "<!-- prtriage:comment -->"
 MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters

@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from prtriage.config import Settings
-from prtriage.diff import FileDiff, skip_reason
+from prtriage.core.globs import compile_glob
+from prtriage.core.settings import Settings
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import Wanted
-from prtriage.globs import compile_glob
+from prtriage.pipeline.diff import FileDiff, skip_reason
 
 SIZES = ("XS", "S", "M", "L", "XL")
 SIZE_PREFIX = "size/"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from prtriage.errors import UsageError
+from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError, quote
 
 DEFAULT_PREFIX = "prtriage:"

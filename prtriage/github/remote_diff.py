@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prtriage.diff import FileDiff, mark_skipped, parse_diff
-from prtriage.escape import valid_text
+from prtriage.core.escape import valid_text
 from prtriage.github.api import DIFF, GitHubClient, GitHubError
+from prtriage.pipeline.diff import FileDiff, mark_skipped, parse_diff
 
 NO_PATCH = "diff not sent by GitHub"
 _STATUS = {"added": "added", "removed": "deleted", "renamed": "renamed", "copied": "renamed"}

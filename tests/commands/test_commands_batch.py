@@ -15,8 +15,8 @@ import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 
 from prtriage.commands.batch import BatchOptions, run
-from prtriage.config import Settings
-from prtriage.errors import EXIT_FAIL_ON, EXIT_OK, UsageError
+from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK, UsageError
+from prtriage.core.settings import Settings
 
 TESTS = Path(__file__).resolve().parents[1]  # where fake_engine.py is, for PRTRIAGE_ENGINE
 FIX_DIFF = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fake_engine import run_main
 
-from prtriage.errors import EXIT_OK
+from prtriage.core.errors import EXIT_OK
 
 
 def test_info_lists_and_clean_removes_only_the_cache_folder(

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from fake_engine import FakeEngine, fake_sha256, run_main, use_fake_engine
 
-from prtriage import git
 from prtriage.commands.classify import ClassifyOptions, run
-from prtriage.config import Settings
-from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.settings import Settings
+from prtriage.pipeline import git
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_custom_categories_fall_back_to_the_llm_with_one_warning(
 def test_a_configured_lexical_model_must_know_the_categories(
     fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from prtriage.lexical import DEFAULT_LEXICAL
+    from prtriage.pipeline.lexical_model import DEFAULT_LEXICAL
 
     use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7))
     (fix_branch / ".prtriage.toml").write_text(

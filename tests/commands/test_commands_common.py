@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 
 from prtriage.commands.common import fail_on_code
-from prtriage.config import Settings
-from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.settings import Settings
 
 FAILING = Settings(fail_on=("fix", "docs"))
 

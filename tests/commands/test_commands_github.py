@@ -1,4 +1,4 @@
-"""`classify --github` (prtriage/commands/github.py) with a fake engine: outputs, annotation, fail-on."""
+"""`classify --github` (prtriage/commands/github_mode.py) with a fake engine: outputs, annotation, fail-on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 from git_helpers import git
 
-from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK
 
 
 @pytest.fixture
@@ -104,11 +104,11 @@ def test_the_base_commits_config_judges_the_pull_request(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     """Issue 18, case 3: the head's config decided how the head was judged (and which model ran)."""
-    from prtriage import triage
+    from prtriage.pipeline import engine_factory
 
     root, base = config_pr
     fake, seen = FakeEngine.answering("fix", 0.8), []
-    monkeypatch.setattr(triage, "open_engine", lambda settings: seen.append(settings) or fake)
+    monkeypatch.setattr(engine_factory, "open_engine", lambda settings: seen.append(settings) or fake)
     assert run_main("classify", "-C", str(root), "--github") == EXIT_FAIL_ON
     (settings,) = seen
     assert settings.fail_on == ("fix",) and settings.model is None and len(settings.categories) == 10

@@ -8,7 +8,7 @@ import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 from git_helpers import git, write
 
-from prtriage.errors import EXIT_FAIL_ON, EXIT_OK
+from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK
 
 
 @pytest.fixture

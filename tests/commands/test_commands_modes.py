@@ -9,7 +9,7 @@ import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 
 from prtriage.commands.modes import ClassifyFlags, check
-from prtriage.errors import UsageError
+from prtriage.core.errors import UsageError
 
 IN, OUT, MSG = Path("in.jsonl"), Path("out.jsonl"), Path("COMMIT_EDITMSG")
 

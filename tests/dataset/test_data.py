@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from git_helpers import git, write
 
-from prtriage.conventional import clean_body, clean_title, is_release, parse_subject
+from prtriage.core.conventional import clean_body, clean_title, is_release, parse_subject
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ import pytest
 from prtriage.dataset.sampling import balanced_sample, capped_per_category, seeded_subset
 from prtriage.dataset.split import choose_test
 from prtriage.evaluation.predict import sample_reasonings
-from prtriage.evaluation.prediction import Prediction
+from prtriage.evaluation.prediction_record import Prediction
 from prtriage.train.data import Row, split_rows
 
 CATEGORIES = ("fix", "feat", "docs")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from prtriage.dataset.planted import load_phrasings
+from prtriage.dataset.planting import load_phrasings
 from prtriage.dataset.teacher import AugmentOptions, augment, teach, third_person, what, where
-from prtriage.diff import FileDiff, parse_diff
 from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning
+from prtriage.pipeline.diff import FileDiff, parse_diff
 
 NAMES = ("feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from prtriage.errors import PrtriageError
+from prtriage.core.errors import PrtriageError
 from prtriage.evaluation.metrics import calibration, coverage, metrics, paired_bootstrap
-from prtriage.evaluation.prediction import Prediction, load_predictions
+from prtriage.evaluation.prediction_record import Prediction, load_predictions
 
 
 def _diff(path: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.diff import FileDiff
+from prtriage.core.categories import DEFAULT_CATEGORIES
 from prtriage.evaluation.rules import rule_probabilities, rule_scores
+from prtriage.pipeline.diff import FileDiff
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 NEUTRAL = "Weekly maintenance"  # no keyword fires on it

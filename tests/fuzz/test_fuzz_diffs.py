@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from prtriage.budget import fit_change
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import Change, change_from_diff
-from prtriage.config import Settings
-from prtriage.diff import parse_diff
-from prtriage.report import print_text, to_json, to_markdown
-from prtriage.triage import classify
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.settings import Settings
+from prtriage.pipeline.budget import fit_change
+from prtriage.pipeline.change import Change, change_from_diff
+from prtriage.pipeline.diff import parse_diff
+from prtriage.pipeline.render import print_text, to_json, to_markdown
+from prtriage.pipeline.triage import classify
 
 
 def check_accounting(change: Change, context: int) -> None:

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from markdown_check import tags
 
 from prtriage import cli
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.config import Settings
-from prtriage.errors import UsageError
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.errors import UsageError
+from prtriage.core.settings import Settings
 from prtriage.github.comment import comment_body, result_from_json
-from prtriage.github.mode import read_result_file
+from prtriage.github.label_step import read_result_file
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 HEAD = "b" * 40

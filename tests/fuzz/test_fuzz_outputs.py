@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from markdown_check import tags
 from rich.console import Console
 
-from prtriage.change import FileEntry, Result
-from prtriage.config import Settings
-from prtriage.escape import one_line, valid_text
+from prtriage.core.escape import one_line, valid_text
+from prtriage.core.settings import Settings
 from prtriage.github.actions import PullRequest, annotation, format_outputs
+from prtriage.github.classify_step import publish
 from prtriage.github.comment import comment_body, outdated_body
-from prtriage.github.mode import publish
-from prtriage.planted_text import PlantedSpan
-from prtriage.report import print_text, to_json, to_markdown
+from prtriage.pipeline.planted_text import PlantedSpan
+from prtriage.pipeline.render import print_text, to_json, to_markdown
+from prtriage.pipeline.result import FileEntry, Result
 
 NAMES = ["feature", "fix", "docs"]
 

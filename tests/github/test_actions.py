@@ -15,8 +15,8 @@ from action_sim import read_outputs, run_step
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 from git_helpers import git, write
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.errors import UsageError
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.errors import UsageError
 from prtriage.github.actions import (
     MAX_SUMMARY_BYTES,
     annotation,

@@ -9,7 +9,7 @@ import pytest
 from fake_github import TOKEN, FakeGitHub, Server
 from git_helpers import commit, git
 
-from prtriage.errors import ConfigError, GitError
+from prtriage.core.errors import ConfigError, GitError
 from prtriage.github.actions import PullRequest
 from prtriage.github.base_config import config_change_notice, settings_from_base
 

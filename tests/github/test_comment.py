@@ -12,11 +12,11 @@ from markdown_check import rendered, tags
 from test_cli import _one_line_error, run
 from test_labels import HEAD, _label_cli, _result
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import FileEntry, Result
-from prtriage.errors import UsageError
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.comment import MARKER, result_from_json, sync_comment
+from prtriage.pipeline.result import FileEntry, Result
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 

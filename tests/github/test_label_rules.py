@@ -13,11 +13,11 @@ from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 from git_helpers import git, write
 from test_labels import CATEGORIES, HEAD, _label_cli, _result, client
 
-from prtriage.config import Settings
-from prtriage.diff import FileDiff, mark_skipped
+from prtriage.core.settings import Settings
 from prtriage.github import label_rules as rules
 from prtriage.github.label_rules import ChangedFile, extra_labels, from_diffs, path_labels
 from prtriage.github.labels import sync_label
+from prtriage.pipeline.diff import FileDiff, mark_skipped
 
 RULES = (("docs/**", "documentation"), ("**/*.{yml,yaml}", "config"), ("src/api/**", "api"))
 

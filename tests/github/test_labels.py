@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.errors import UsageError
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import sync_label
 from prtriage.github.remote_diff import NO_PATCH, fetch_pull_files

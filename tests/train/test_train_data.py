@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from train_helpers import change_records, write_jsonl
 
-from prtriage.budget import fit_change
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.change import change_from_diff
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.jsonl import reason_counts, skipped_summary
 from prtriage.dataset.sampling import seeded_subset
-from prtriage.prompt import answer_segments, tokenize_segments
-from prtriage.records import reason_counts, skipped_summary
+from prtriage.pipeline.budget import fit_change
+from prtriage.pipeline.change import change_from_diff
+from prtriage.pipeline.prompt import answer_segments, tokenize_segments
 from prtriage.train.data import (
     PromptBudget,
     build_example,

@@ -11,10 +11,10 @@ import torch
 from gguf import GGUFReader
 from train_helpers import change_records, make_tiny, tiny_config_dict, write_jsonl
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.errors import ConfigError, ModelError
-from prtriage.models import ModelFiles, embedded_model_path
-from prtriage.prompt import NAMES, TrainedPrompt
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.errors import ConfigError, ModelError
+from prtriage.pipeline.model_files import ModelFiles, embedded_model_path
+from prtriage.pipeline.prompt import NAMES, TrainedPrompt
 from prtriage.train import gguf_out
 from prtriage.train.base import load_model, resolve_base
 from prtriage.train.config import build_config

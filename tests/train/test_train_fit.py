@@ -17,8 +17,8 @@ from rich.console import Console
 from safetensors.torch import load_file
 from train_helpers import tiny_config_dict
 
-from prtriage.errors import ConfigError, UsageError
-from prtriage.records import BadLine
+from prtriage.core.errors import ConfigError, UsageError
+from prtriage.core.jsonl import BadLine
 from prtriage.train.config import build_config, read_config
 from prtriage.train.fit import _report_data, fit
 from prtriage.train.prepare import Prepared

@@ -9,7 +9,7 @@ import pytest
 import torch
 from train_helpers import tiny_config_dict
 
-from prtriage.errors import ConfigError, ModelError
+from prtriage.core.errors import ConfigError, ModelError
 from prtriage.train.base import load_model
 from prtriage.train.config import build_config
 from prtriage.train.export import export_run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prtriage.prompt import Segment
+from prtriage.pipeline.prompt import Segment
 from prtriage.train.data import Example
 from prtriage.train.masking import IGNORE, Masking, Tokenized, tokenize_example
 from prtriage.train.tokenizer import HFTokenizer

@@ -13,10 +13,10 @@ pytestmark = pytest.mark.train
 def test_fit_threads_follow_the_config_then_the_free_cores(
     monkeypatch: pytest.MonkeyPatch, threads: int | None, omp: str | None, expected: int
 ) -> None:
-    import prtriage.cpu
+    import prtriage.pipeline.cpu
 
     before = torch.get_num_threads()
-    monkeypatch.setattr(prtriage.cpu, "default_threads", lambda cap=None: 3)
+    monkeypatch.setattr(prtriage.pipeline.cpu, "default_threads", lambda cap=None: 3)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     if omp is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)

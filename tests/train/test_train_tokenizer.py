@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from prtriage.categories import DEFAULT_CATEGORIES
-from prtriage.models import embedded_model_path
-from prtriage.native import capture_native_output
-from prtriage.prompt import PROMPT_FORMATS, PromptChange, example_segments, tokenize_segments
+from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.pipeline.model_files import embedded_model_path
+from prtriage.pipeline.native import capture_native_output
+from prtriage.pipeline.prompt import PROMPT_FORMATS, PromptChange, example_segments, tokenize_segments
 from prtriage.train.gguf_meta import pre_tokenizer
 from prtriage.train.tokenizer import HFTokenizer
 
@@ -27,7 +27,7 @@ TEXTS = [
 
 
 class LlamaVocab:
-    """llama.cpp's tokenizer (vocab only), as `prtriage.engine` calls it."""
+    """llama.cpp's tokenizer (vocab only), as `prtriage.pipeline.engine` calls it."""
 
     def __init__(self) -> None:
         logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)

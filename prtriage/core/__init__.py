@@ -1,0 +1,1 @@
+"""What every command shares: errors, settings, categories, escaping, atomic files, JSONL, progress."""

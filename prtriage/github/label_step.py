@@ -1,0 +1,181 @@
+"""The label step, trusted: it holds a write token and never reads the pull request's code.
+
+`apply_label`, `apply_planted_label` and `apply_comment` write what `classify --github` found in the
+same job; `label --from` (`label_from_result`) is the trusted half of the fork-safe recipe: it
+checks a result file that an untrusted run wrote, field by field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prtriage.core.errors import UsageError
+from prtriage.core.settings import Settings
+from prtriage.github.actions import PullRequest, is_repository, is_sha, load_event
+from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.comment import CommentOutcome, planted_from_json, result_from_json, sync_comment
+from prtriage.github.label_rules import ChangedFile, extra_labels, list_pull_files, skipped_because
+from prtriage.github.labels import LabelOutcome, add_planted_label, label_name, sync_label
+from prtriage.pipeline.result import Result
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    enabled: bool = False
+    prefix: str = "prtriage:"
+    create: bool = False
+
+
+def apply_label(
+    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str],
+    files: Sequence[ChangedFile] = (),
+) -> LabelOutcome:  # fmt: skip
+    """The category's label (for an uncertain result none, or the configured uncertain label),
+    and the size and path labels of the changed `files`."""
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    categories = [(c.name, c.definition) for c in settings.categories]
+    category = None if result.uncertain else result.category
+    extra, extra_ours = extra_labels(files, settings)
+    return sync_label(
+        client, pr.repository, pr.number, category, categories, options.prefix, options.create,
+        pr.is_fork, settings.uncertain_label, dict(settings.labels), extra, extra_ours,
+    )  # fmt: skip
+
+
+def apply_planted_label(
+    result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str]
+) -> str | None:
+    """With `planted-label` set and planted text found: that label, added (never removed)."""
+    if not result.planted or not settings.planted_label:
+        return None
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    return add_planted_label(
+        client, pr.repository, pr.number, settings.planted_label, options.create, pr.is_fork
+    )
+
+
+def apply_comment(result: Result, pr: PullRequest, env: Mapping[str, str]) -> CommentOutcome:
+    """prtriage's one comment on the pull request, created or edited (marked outdated if uncertain)."""
+    client = GitHubClient.from_env(env, need_token=True, why="commenting")
+    return sync_comment(client, pr.repository, pr.number, result, pr.is_fork)
+
+
+# --- label --from: the trusted half of the fork-safe recipe -------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    repository: str
+    number: int
+    head_sha: str
+    category: str
+    uncertain: bool = False  # below the classifying run's min-confidence: no category label
+    data: dict[str, Any] | None = None  # the whole result, for --comment
+    planted: bool = False  # the change holds text addressed to the classifier
+
+
+def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
+    """A result written by `classify --github` in another (untrusted) run, checked field by field.
+
+    The repository is this run's own; the category must be a configured one; the number and head
+    commit are checked against the API before anything is written.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read the result file {path}: {e}") from None
+    pr = data.get("pull_request") if isinstance(data, dict) else None
+    if not isinstance(pr, dict):
+        raise UsageError(f"{path}: not a `classify --github` result (no pull_request)")
+    category, number, head = data.get("category"), pr.get("number"), pr.get("head_sha")
+    if category not in settings.category_names:
+        raise UsageError(f"{path}: category {category!r} is not a configured category")
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        raise UsageError(f"{path}: bad pull request number {number!r}")
+    if not is_sha(head):
+        raise UsageError(f"{path}: bad head commit {head!r}")
+    repository = env.get("GITHUB_REPOSITORY", "")
+    if not is_repository(repository):
+        raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
+    if pr.get("repository") != repository:
+        raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
+    planted = bool(planted_from_json(data))
+    return LabelRequest(
+        repository, number, str(head), str(category), data.get("uncertain") is True, data, planted
+    )
+
+
+def _workflow_run_head(env: Mapping[str, str]) -> str | None:
+    """The head commit of the run that triggered this `workflow_run` event, if that is the event."""
+    if env.get("GITHUB_EVENT_NAME") != "workflow_run":
+        return None
+    _, data = load_event(env)
+    head = (
+        data.get("workflow_run", {}).get("head_sha") if isinstance(data.get("workflow_run"), dict) else None
+    )
+    if not is_sha(head):
+        raise UsageError("the workflow_run event has no head_sha")
+    return str(head)
+
+
+def label_from_result(
+    path: Path, settings: Settings, options: LabelOptions, env: Mapping[str, str], comment: bool = False
+) -> list[str]:
+    """Label (and with `comment`, comment on) the pull request a result file names; one line per act."""
+    request = read_result_file(path, settings, env)
+    label_name(options.prefix, request.category)  # a bad prefix fails before any request
+    result = None
+    if comment:
+        assert request.data is not None
+        result = result_from_json(request.data, settings.category_names)
+        if result.uncertain != request.uncertain:
+            raise UsageError(f"{path}: 'uncertain' does not match its confidence and min_confidence")
+    run_head = _workflow_run_head(env)
+    if run_head is not None and run_head != request.head_sha:
+        raise UsageError(
+            f"{path}: the result is for commit {request.head_sha[:12]}, the run was for {run_head[:12]}"
+        )
+    client = GitHubClient.from_env(env, need_token=True, why="labeling")
+    try:
+        live = client.request("GET", f"/repos/{request.repository}/pulls/{request.number}").json()
+    except GitHubError as e:
+        if e.status == 404:
+            raise GitHubError(
+                f"pull request #{request.number} not found in {request.repository}", status=404
+            ) from None
+        raise
+    live_head = live.get("head", {}).get("sha") if isinstance(live, dict) else None
+    if live_head != request.head_sha:
+        return [f"#{request.number} has new commits since this result: left for the newer run"]
+    why = skipped_because(
+        live.get("draft") is True, str((live.get("user") or {}).get("login") or ""), settings
+    )
+    if why:
+        return [f"#{request.number} not labeled: {why}"]
+    fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
+    categories = [(c.name, c.definition) for c in settings.categories]
+    category = None if request.uncertain else request.category
+    # Size and path labels from the files GitHub lists for the pull request, never from the result
+    # file, which the untrusted run wrote.
+    needed = settings.size_labels or settings.path_labels
+    files = list_pull_files(client, request.repository, request.number) if needed else []
+    extra, extra_ours = extra_labels(files, settings)
+    outcome = sync_label(
+        client, request.repository, request.number, category, categories,
+        options.prefix, options.create, fork, settings.uncertain_label, dict(settings.labels),
+        extra, extra_ours,
+    )  # fmt: skip
+    done = [outcome.describe()]
+    if request.planted and settings.planted_label:
+        done.append(
+            add_planted_label(
+                client, request.repository, request.number, settings.planted_label, options.create, fork
+            )
+        )
+    if result is not None:
+        done.append(sync_comment(client, request.repository, request.number, result, fork).describe())
+    return done
