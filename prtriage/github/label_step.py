@@ -1,8 +1,9 @@
-"""The label step, trusted: it holds a write token and never reads the pull request's code.
+"""The label step: the code that holds a write token. It parses no diff and runs no model; it
+writes from a `Result` or from a result file it checks (classify_step.py reads the pull request).
 
-`apply_label`, `apply_planted_label` and `apply_comment` write what `classify --github` found in the
-same job; `label --from` (`label_from_result`) is the trusted half of the fork-safe recipe: it
-checks a result file that an untrusted run wrote, field by field, before anything is written.
+`apply_label`, `apply_planted_label` and `apply_comment` write what `classify --github` found in
+the same job; `label --from` (`label_from_result`) is the trusted half of the fork-safe recipe:
+it checks a result file that an untrusted run wrote, field by field, before anything is written.
 """
 
 from __future__ import annotations
