@@ -9,7 +9,7 @@ classify, batch, eval, the teacher, the hooks and the training data see one kind
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def change_from_pull_request(
 ) -> Change:
     """A pull request's change in its clone: `git diff base...head`, titled as the pull request."""
     change = change_from_git(cwd, git.DiffSpec(range=f"{base_sha}...{head_sha}"), exclude, title, body)
-    return Change(change.title, change.body, change.files, f"#{number} {change.source}")
+    return replace(change, source=f"#{number} {change.source}")
 
 
 def change_from_pull_files(

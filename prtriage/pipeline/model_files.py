@@ -205,7 +205,8 @@ def resolve_model(model: str | None, adapter: str | None) -> ModelFiles:
         adapter = None
     if model is None or model == DEFAULT_REFERENCE:
         embedded = embedded_model_path()
-        path, sha256 = fast_copy_of_embedded(embedded), file_sha256(embedded)
+        sha256 = file_sha256(embedded)
+        path = requantized_copy(embedded, sha256)
         if adapter is None and DEFAULT_ADAPTER.is_file():
             adapter = str(DEFAULT_ADAPTER)
         name = DEFAULT_NAME
