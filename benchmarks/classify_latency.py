@@ -11,9 +11,14 @@ Prints, in one run and measured side by side (interleaved repeats, medians):
    and N-1 busy processes beside it, which the benchmark starts (each stops itself after
    --busy-limit seconds at most, and is killed when its row ends), at 1, 2 and 4 threads and at
    the default thread count as chosen under that load, as ratios to the best in each row
-   (target: the default at most about 1.5x the best in every row).
+   (target: the default at most about 1.5x the best in every row);
+5. the default (fused scorer, reasoning built from the scores) against the previous default (the
+   LLM's scores alone, the model's own reasoning generated), side by side: the whole command on
+   a small change, quiet and with N-1 busy processes (target: at most 1.5x), and classify() on
+   each record of a sample, e.g. docs/model.md's 400 test records (target: median at most 2x).
 
-Usage: python benchmarks/classify_latency.py [--repeats 3] [--quick | --contention]
+Usage: python benchmarks/classify_latency.py [--repeats 3] [--quick | --contention |
+       --defaults [--sample runs/v3/data/test.jsonl --limit 400]]
 """
 
 from __future__ import annotations
@@ -125,18 +130,7 @@ def load_and_cli(repeats: int, model: Path) -> None:
     print(f"\n## model load: median {statistics.median(loads):.3f} s over {repeats} (target < 1 s)")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp)
-        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-               "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
-        git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
-        git("init", "-q", "-b", "main")
-        (repo / "app.py").write_text("def div(a, b):\n    return a / b\n")
-        git("add", ".")
-        git("commit", "-qm", "init")
-        git("checkout", "-qb", "fix")
-        (repo / "app.py").write_text(
-            "def div(a, b):\n    if not b:\n        raise ValueError('b')\n    return a / b\n"
-        )
-        git("commit", "-qam", "Raise on division by zero")
+        small_change_repo(repo)
         walls = []
         for _ in range(repeats):
             start = time.perf_counter()
@@ -144,6 +138,80 @@ def load_and_cli(repeats: int, model: Path) -> None:
                            check=True, capture_output=True)  # fmt: skip
             walls.append(time.perf_counter() - start)
         print(f"## whole `prtriage classify` command, small change: median {statistics.median(walls):.2f} s")
+
+
+PREVIOUS_DEFAULT = {"PRTRIAGE_SCORER": "llm", "PRTRIAGE_REASONING": "model"}
+
+
+def small_change_repo(repo: Path) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q", "-b", "main")
+    (repo / "app.py").write_text("def div(a, b):\n    return a / b\n")
+    git("add", ".")
+    git("commit", "-qm", "init")
+    git("checkout", "-qb", "fix")
+    (repo / "app.py").write_text(
+        "def div(a, b):\n    if not b:\n        raise ValueError('b')\n    return a / b\n"
+    )
+    git("commit", "-qam", "Raise on division by zero")
+
+
+def defaults_command(repeats: int, busy: int, limit_s: float) -> tuple[float, float]:
+    """Median seconds of the whole command on a small change: the default, the previous default."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRTRIAGE_")}
+    walls: dict[str, list[float]] = {"default": [], "previous": []}
+    busy_procs = [busy_process(limit_s) for _ in range(busy)]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            small_change_repo(Path(tmp))
+            for _ in range(repeats):  # interleaved, so drift in the machine's load hits both alike
+                for name, extra in (("default", {}), ("previous", PREVIOUS_DEFAULT)):
+                    start = time.perf_counter()
+                    subprocess.run([sys.executable, "-m", "prtriage", "classify", "--format", "json"], cwd=tmp,
+                                   env={**env, **extra}, check=True, capture_output=True)  # fmt: skip
+                    walls[name].append(time.perf_counter() - start)
+    finally:
+        for proc in busy_procs:
+            proc.kill()
+    return statistics.median(walls["default"]), statistics.median(walls["previous"])
+
+
+def defaults_sample(sample: Path, limit: int) -> None:
+    """classify() of each record under both defaults, one engine, alternating; medians and ratio."""
+    from prtriage.evaluation.predict import load_eval_records
+    from prtriage.pipeline.change import change_from_record
+    from prtriage.pipeline.engine_factory import open_engine
+
+    default = Settings()
+    previous = Settings(scorer="llm", reasoning="model")
+    records = load_eval_records(sample, default.category_names, [], limit, 0)
+    engine = open_engine(default)
+    times: dict[str, list[float]] = {"default": [], "previous": []}
+    for i, record in enumerate(records):
+        change = change_from_record(record, ())
+        order = (("default", default), ("previous", previous))
+        for name, settings in order if i % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            classify(change, engine, settings)
+            times[name].append(time.perf_counter() - start)
+    d, p = statistics.median(times["default"]), statistics.median(times["previous"])
+    print(f"## classify() on {len(records)} records of {sample.name}: median default {d:.3f} s, "
+          f"previous default {p:.3f} s, ratio {d / p:.2f} (target <= 2)")  # fmt: skip
+
+
+def defaults(repeats: int, limit_s: float, sample: Path | None, limit: int) -> None:
+    print(
+        "\n## the default (fused, built reasoning) against the previous default (llm, the model's reasoning)"
+    )
+    busy = max(len(os.sched_getaffinity(0)) - 1, 1)
+    for label, n in (("quiet", 0), (f"{busy} busy", busy)):
+        d, p = defaults_command(repeats, n, limit_s)
+        print(f"## whole command, small change, {label}: default {d:.2f} s, previous {p:.2f} s, "
+              f"ratio {d / p:.2f} (target <= 1.5)")  # fmt: skip
+    if sample is not None:
+        defaults_sample(sample, limit)
 
 
 def quant_and_threads(repeats: int, tmp: Path) -> None:
@@ -232,15 +300,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the 1500-token overhead and load")
     parser.add_argument("--contention", action="store_true", help="only the contention table")
     parser.add_argument("--busy-limit", type=float, default=900, help="seconds a busy process lives at most")
+    parser.add_argument("--defaults", action="store_true", help="only the default against the previous one")
+    parser.add_argument("--sample", type=Path, help="with --defaults: JSONL records to time classify() on")
+    parser.add_argument("--limit", type=int, default=400, help="records of --sample (seeded, by category)")
     args = parser.parse_args()
     have = cpu_flags()
-    flags = " ".join(sorted(f for f in ("avx", "avx2", "avx512f", "fma", "f16c") if f in have))
+    wanted = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "fma", "f16c")
+    flags = " ".join(f for f in wanted if f in have)
     print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
           f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
     # A kill still ends the busy processes (their `finally`), not only their own time limit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.contention:
         contention(args.repeats, args.busy_limit)
+        return
+    if args.defaults:
+        defaults(args.repeats, args.busy_limit, args.sample, args.limit)
         return
     model = fast_copy_of_embedded(embedded_model_path())
     engine = LlamaEngine(ModelFiles("default", model, None), CONTEXT)
@@ -251,6 +326,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             quant_and_threads(args.repeats, Path(tmp))
         contention(args.repeats, args.busy_limit)
+        defaults(args.repeats, args.busy_limit, args.sample, args.limit)
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def _label_options(condition: str) -> _Decorator:
 @_model_options("Config file (default: nearest .prtriage.toml or pyproject.toml [tool.prtriage]).")
 @click.option("--fail-on", help="Exit 1 when the category is one of these (comma-separated).")
 @click.option("--scorer", type=click.Choice(["llm", "fused"]),
-              help="llm: the model's category scores; fused: mixed with a lexical model's [llm].")  # fmt: skip
+              help="fused: the model's category scores mixed with a lexical model's; llm: the model's alone [fused].")  # fmt: skip
 @click.option("--min-confidence", type=float, metavar="P",
               help="Below this probability (0 to 1) the result is uncertain: said so, no fail-on, no label.")  # fmt: skip
 @_exclude_option
@@ -377,7 +377,7 @@ def data_teach(**flags: Any) -> int:
     click.option("--model", help="'rules' for the path-and-keyword baseline, else as for classify."),
     gpu_layers=False,
 )
-@click.option("--scorer", type=click.Choice(["llm", "fused"]), help="As for classify [llm].")
+@click.option("--scorer", type=click.Choice(["llm", "fused"]), help="As for classify [fused].")
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Evaluate a seeded sample of N records, balanced by category."
 )

@@ -122,9 +122,16 @@ class FakeEngine(WordTokenizer):
         return {"load_s": 0.5, "prompt_s": 0.25}
 
 
-def use_fake_engine(monkeypatch: pytest.MonkeyPatch, engine: FakeEngine) -> FakeEngine:
-    """Every command that opens the model gets `engine` (engine_factory.open_engine is the one loader)."""
+def use_fake_engine(monkeypatch: pytest.MonkeyPatch, engine: FakeEngine, fused: bool = False) -> FakeEngine:
+    """Every command that opens the model gets `engine` (engine_factory.open_engine is the one loader).
+
+    Unless `fused`, the fake's scores decide alone (PRTRIAGE_SCORER=llm, which a flag or config
+    still overrides): these tests pin what commands do with the model's answer, which the shipped
+    lexical model of the fused default would move. The fused default has its own tests."""
     from prtriage.pipeline import engine_factory
+
+    if not fused:
+        monkeypatch.setenv("PRTRIAGE_SCORER", "llm")
 
     def open_engine(settings: object) -> FakeEngine:
         engine.opened += 1

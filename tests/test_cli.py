@@ -50,7 +50,7 @@ def test_classify_text_json_markdown_and_fail_on(fix_branch: Path) -> None:
     assert abs(sum(data["probabilities"].values()) - 1) < 1e-4
     assert data["files"][0] == {
         "path": "src/app.py", "old_path": None, "status": "modified", "kind": "source",
-        "additions": 2, "deletions": 0, "included": True, "shown": "full", "reason": None,
+        "additions": 2, "deletions": 0, "included": True, "shown": "full", "reason": None, "shown_lines": 2,
     }  # fmt: skip
     assert data["category"] in data["probabilities"]
     md = run(fix_branch, "classify", "--format", "markdown")
@@ -278,9 +278,9 @@ def test_custom_categories_with_the_bundled_adapter_warn_once(fix_branch: Path) 
 
 
 @pytest.mark.slow
-def test_fused_scorer_mixes_the_shipped_lexical_model(fix_branch: Path) -> None:
-    llm = json.loads(run(fix_branch, "classify", "--format", "json").stdout)
-    proc = run(fix_branch, "classify", "--format", "json", "--scorer", "fused")
+def test_the_default_fused_scorer_mixes_the_shipped_lexical_model(fix_branch: Path) -> None:
+    llm = json.loads(run(fix_branch, "classify", "--format", "json", "--scorer", "llm").stdout)
+    proc = run(fix_branch, "classify", "--format", "json")  # a bare classify: the fused default
     assert proc.returncode == 0, proc.stderr
     fused = json.loads(proc.stdout)
     assert llm["scorer"] == "llm" and fused["scorer"] == "fused"
@@ -293,7 +293,7 @@ def test_fused_scorer_needs_a_lexical_model_for_the_categories(
     fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The missing lexical model is found after the model has scored: the fake engine stands in.
-    use_fake_engine(monkeypatch, FakeEngine.answering())
+    use_fake_engine(monkeypatch, FakeEngine.answering(), fused=True)
     (fix_branch / ".prtriage.toml").write_text('scorer = "fused"\nlexical = "missing.npz"\n')
     assert run_main("classify", "-C", str(fix_branch)) == 3
     lines = capsys.readouterr().err.strip().splitlines()

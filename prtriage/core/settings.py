@@ -48,7 +48,15 @@ class Settings:
     # Below this probability a result is uncertain: reported as such, never fails or labels.
     min_confidence: float | None = None
     uncertain_label: str | None = None  # with --label: put on uncertain results (off by default)
-    scorer: str = "llm"  # "fused": the LLM's category scores mixed with a lexical model's
+    # "fused": the LLM's category scores mixed with a lexical model's (docs/model.md: the better
+    # scorer on every measurement, so the default); "llm": the LLM's alone.
+    scorer: str = "fused"
+    # The reasoning line: "evidence" is built from the scores and the change's own files
+    # (pipeline/explain.py); "model" is the adapter's own sentence when it passes the same checks.
+    reasoning: str = "evidence"
+    # A result where the model saw under half of the changed lines, or not the most changed file:
+    # "report" says so; "uncertain" also treats it as uncertain (no fail-on, no category label).
+    saw_little: str = "report"
     lexical: str | None = None  # the fused scorer's lexical model (.npz); None: the shipped one
     # A result whose change holds text addressed to the classifier: "fail" fails closed (exit 4)
     # with fail-on set and in the hooks; "report" only reports it (docs/security.md).
@@ -195,6 +203,8 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any, str], Any]]] = {
     "min-confidence": ("min_confidence", _as_probability),
     "uncertain-label": ("uncertain_label", _as_str),
     "scorer": ("scorer", _as_choice("llm", "fused")),
+    "reasoning": ("reasoning", _as_choice("evidence", "model")),
+    "saw-little": ("saw_little", _as_choice("report", "uncertain")),
     "lexical": ("lexical", _as_str),
     "planted": ("planted", _as_choice("fail", "report")),
     "planted-label": ("planted_label", _as_str),

@@ -9,7 +9,7 @@ from typing import Any
 
 from prtriage.core.errors import PrtriageError
 from prtriage.evaluation.prediction_record import Prediction
-from prtriage.evaluation.reasoning_check import summarise
+from prtriage.pipeline.reasoning_check import summarise
 
 
 def _f1(p: float, r: float) -> float:

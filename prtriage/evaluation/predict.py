@@ -16,10 +16,10 @@ from prtriage.dataset.planting import PlantedCase
 from prtriage.dataset.sampling import balanced_sample, seeded_subset
 from prtriage.evaluation.metrics import calibration, coverage, metrics, reasoning_summary
 from prtriage.evaluation.prediction_record import Prediction
-from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning
 from prtriage.evaluation.rules import rule_probabilities
 from prtriage.pipeline.change import change_from_record
 from prtriage.pipeline.prompt import answer_json
+from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning
 
 
 def load_eval_records(
@@ -71,13 +71,11 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
             continue
         facts = ChangeFacts.of(change.title, [f.path for f in change.files], r["diff"])
         flags = check_reasoning(result.reasoning, result.category, settings.category_names, facts)
-        try:
-            parsed = (
-                json.loads(answer_json(result.category, result.reasoning))["category"]
-                in settings.category_names
-            )
-        except (ValueError, KeyError):
-            parsed = False
+        # The answer is one of the scored categories; the reasoning is text beside it, written
+        # into JSON escaped (it may quote a title's "double quotes"), so it cannot unparse it.
+        parsed = json.loads(answer_json(result.category, json.dumps(result.reasoning)[1:-1]))["category"] in (
+            settings.category_names
+        )
         yield Prediction(
             str(r["id"]), r["category"], result.category, result.probabilities, parsed,
             time.perf_counter() - start, int(result.timings.get("prompt_tokens_evaluated", 0)),

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from prtriage.evaluation.prediction_record import Prediction
-from prtriage.evaluation.reasoning_check import FLAGS
+from prtriage.pipeline.reasoning_check import FLAGS
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:

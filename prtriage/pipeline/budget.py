@@ -24,7 +24,7 @@ from prtriage.pipeline.prompt import (
     reasoning_prefix_segment,
     tokenize_segments,
 )
-from prtriage.pipeline.result import FileEntry
+from prtriage.pipeline.result import NO_ROOM, FileEntry
 
 TITLE_MAX_CHARS = 300
 BODY_SHARE = 0.2  # of the room left for the change
@@ -146,10 +146,23 @@ def _fit_hunks(
     return pieces, state
 
 
-def _entries(files: Sequence[FileDiff], state: dict[int, str]) -> tuple[FileEntry, ...]:
+def _changed_lines(piece: str, header: str) -> int:
+    """The added and removed lines a shown piece of a file's diff holds (its header left out)."""
+    return sum(1 for line in piece[len(header) :].splitlines() if line[:1] in "+-")
+
+
+def _entries(
+    files: Sequence[FileDiff], state: dict[int, str], pieces: Sequence[str] = ()
+) -> tuple[FileEntry, ...]:
     entries = []
     for f in files:
         shown = state.get(id(f), "none")
+        lines = 0
+        if shown == "full":
+            lines = f.additions + f.deletions
+        elif shown == "partial":
+            piece = next((p for p in pieces if p.startswith(f.header)), f.header)
+            lines = min(_changed_lines(piece, f.header), f.additions + f.deletions)
         if f.skip:
             reason: str | None = f.skip
         elif shown == "full":
@@ -159,9 +172,9 @@ def _entries(files: Sequence[FileDiff], state: dict[int, str]) -> tuple[FileEntr
         elif not f.hunks:
             reason = "no text changes"
         else:
-            reason = "no room in the context"
+            reason = NO_ROOM
         entries.append(
-            FileEntry(f.path, f.old_path, f.status, f.kind, f.additions, f.deletions, shown, reason)
+            FileEntry(f.path, f.old_path, f.status, f.kind, f.additions, f.deletions, shown, reason, lines)
         )
     return tuple(entries)
 
@@ -210,5 +223,11 @@ def fit_change(
     kept = {id(f) for f in files if any(p.startswith(f.header) for p in pieces)}
     state = {k: v for k, v in state.items() if k in kept}
     return Budgeted(
-        change, _entries(files, state), tuple(segments), tuple(ids), len(pieces_ids[0]), body_cut, budget
+        change,
+        _entries(files, state, pieces),
+        tuple(segments),
+        tuple(ids),
+        len(pieces_ids[0]),
+        body_cut,
+        budget,
     )

@@ -91,20 +91,34 @@ class LexicalModel:
             raise ModelError(f"the lexical model {path} is inconsistent (its shapes do not match)")
         return model
 
-    def features(self, texts: Sequence[str]) -> tuple[list[int], list[float]]:
-        """Columns and values of the change's sparse TF-IDF vector."""
-        columns: list[int] = []
-        values: list[float] = []
+    def weighted_terms(self, texts: Sequence[str]) -> list[tuple[str, str, int, float]]:
+        """(field, term, column, value) of each term of the change's sparse TF-IDF vector."""
+        out: list[tuple[str, str, int, float]] = []
         offset = 0
-        for text, vocab, idf in zip(texts, self.vocabularies, self.idf):
+        for name, text, vocab, idf in zip(FIELDS, texts, self.vocabularies, self.idf):
             counts = Counter(t for t in ngrams(text) if t in vocab)
-            cols = [vocab[t] for t in counts]
             vals = [(1.0 + math.log(n)) * float(idf[vocab[t]]) for t, n in counts.items()]
             norm = math.sqrt(sum(v * v for v in vals)) or 1.0
-            columns += [offset + c for c in cols]
-            values += [v / norm for v in vals]
+            out += [(name, t, offset + vocab[t], v / norm) for t, v in zip(counts, vals)]
             offset += len(vocab)
-        return columns, values
+        return out
+
+    def features(self, texts: Sequence[str]) -> tuple[list[int], list[float]]:
+        """Columns and values of the change's sparse TF-IDF vector."""
+        terms = self.weighted_terms(texts)
+        return [column for _, _, column, _ in terms], [value for *_, value in terms]
+
+    def contributions(
+        self, title: str, body: str, files: Sequence[FileDiff], answer: str, other: str
+    ) -> list[tuple[str, str, float]]:
+        """(field, term, push) for each term of the change: how much it raised the log-odds of
+        `answer` over `other` in this model. Exact, since the model is linear: the pushes and the
+        intercepts' difference add up to the two categories' logit difference."""
+        a, b = self.categories.index(answer), self.categories.index(other)
+        return [
+            (name, term, float(self.coef[a, column] - self.coef[b, column]) * value)
+            for name, term, column, value in self.weighted_terms(fields(title, body, files))
+        ]
 
     def log_probabilities(self, title: str, body: str, files: Sequence[FileDiff]) -> dict[str, float]:
         import numpy as np

@@ -42,10 +42,24 @@ def uncertain_note(result: Result) -> str:
     """Why an uncertain result is not acted on, in one line (empty when the result is not uncertain)."""
     if not result.uncertain:
         return ""
+    if result.min_confidence is None or not result.below_min_confidence:
+        return "uncertain: the model saw little of the change (saw-little = uncertain): no fail-on, no category label"
     return (
         f"uncertain: the most likely category, {result.category}, has {result.confidence:.0%}, "
         f"below min-confidence {result.min_confidence:.0%}: no fail-on, no category label"
     )
+
+
+def saw_little_note(result: Result) -> str:
+    """How little of the change the model saw, in one line (empty when it saw enough)."""
+    if not result.saw_little:
+        return ""
+    fraction, biggest = result.shown_fraction, result.biggest_unseen
+    parts = [] if fraction is None else [f"the model was shown {fraction:.0%} of the changed lines"]
+    if biggest is not None:
+        parts.append(f"not {one_line(biggest.path)}, the most changed file")
+    said = "saw little: " + " and ".join(parts)
+    return said + (": counted as uncertain (saw-little = uncertain)" if result.saw_little_uncertain else "")
 
 
 def planted_note(result: Result) -> str:
@@ -73,10 +87,14 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
     head.append(f"  {result.confidence:.0%} ", style="bold")
     head.append(_bar(result.confidence), style="green")
     console.print(head)
+    if result.saw_little:
+        console.print(Text(saw_little_note(result), style="yellow"), soft_wrap=True)
     if result.decided_by != "model":
         console.print(Text(DECLARED_NOTE, style="dim"), soft_wrap=True)
     if one_line(result.reasoning):
-        console.print(Text(one_line(result.reasoning), style="italic"))
+        why = Text("why: ", style="bold")
+        why.append(one_line(result.reasoning), style="italic")
+        console.print(why, soft_wrap=True)
     table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
     table.add_column("category")
     table.add_column("probability", justify="right")
@@ -121,10 +139,15 @@ def to_markdown(result: Result, heading: str = "### prtriage") -> str:
         ]
         lines += [_planted_item(span) for span in result.planted] + [""]
     lines += [f"**Category:** {markdown_code(result.category)} ({result.confidence:.0%})", ""]
+    if result.saw_little:
+        lines += [
+            f"**Saw little:** {markdown_text(saw_little_note(result).removeprefix('saw little: '))}.",
+            "",
+        ]
     if result.decided_by != "model":
         lines += [f"_{DECLARED_NOTE}._", ""]
     if one_line(result.reasoning):
-        lines += [f"> {markdown_text(result.reasoning)}", ""]
+        lines += [f"**Why:** {markdown_text(result.reasoning)}", ""]
     lines += ["| category | probability |", "| --- | ---: |"]
     lines += [f"| {markdown_text(name)} | {p:.1%} |" for name, p in _ranked(result)]
     lines += ["", _files_details(result.files), ""]

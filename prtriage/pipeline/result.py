@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from prtriage.core.conventional import Declared
 from prtriage.pipeline.planted_text import PlantedSpan
 
+SAW_LITTLE_SHARE = 0.5  # under this share of the changed lines shown, the result says so
+# Files left out of the prompt by design (binary, lock, generated, excluded) are not counted: the
+# model is not meant to read them, and a dependency bump would otherwise always "see little".
+NO_ROOM = "no room in the context"  # the one reason a file with text changes went unseen for room
+
 
 @dataclass(frozen=True)
 class FileEntry:
@@ -24,6 +29,14 @@ class FileEntry:
     deletions: int
     shown: str  # "full", "partial" or "none"
     reason: str | None  # why not (fully) shown
+    shown_lines: int | None = None  # of its added and removed lines, how many the model saw
+
+    @property
+    def lines_seen(self) -> int:
+        """Changed lines the model saw (when not counted: all of a file shown whole, else none)."""
+        if self.shown_lines is not None:
+            return self.shown_lines
+        return self.additions + self.deletions if self.shown == "full" else 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -36,6 +49,42 @@ class FileEntry:
             "included": self.shown != "none",
             "shown": self.shown,
             "reason": self.reason,
+            "shown_lines": self.lines_seen,
+        }
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of the change and how far it pushed the answer over the runner-up."""
+
+    term: str
+    field: str  # "text" (title and description), "paths" or "diff"
+    push: float  # its share of the lexical model's log-odds of the answer over the runner-up
+
+    def to_json(self) -> dict[str, object]:
+        return {"term": self.term, "field": self.field, "push": round(self.push, 4)}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What decided between the answer and the runner-up, as the reasoning states it."""
+
+    runner_up: str
+    llm: tuple[float, float]  # the LLM alone: the answer's probability, the runner-up's
+    lexical: tuple[float, float] | None  # the lexical model alone (fused scorer), same order
+    lexical_weight: float | None  # the lexical model's share of the fused log-probabilities
+    terms: tuple[Term, ...]  # the strongest pushes for the answer, strongest first
+    paths: tuple[str, ...]  # the change's files the reasoning names
+
+    def to_json(self) -> dict[str, object]:
+        pair = ("answer", "runner_up")
+        return {
+            "runner_up": self.runner_up,
+            "llm": {k: round(v, 6) for k, v in zip(pair, self.llm)},
+            "lexical": None if self.lexical is None else {k: round(v, 6) for k, v in zip(pair, self.lexical)},
+            "lexical_weight": self.lexical_weight,
+            "terms": [t.to_json() for t in self.terms],
+            "paths": list(self.paths),
         }
 
 
@@ -59,7 +108,7 @@ class Result:
     source: str
     timings: dict[str, float] = field(default_factory=dict)
     min_confidence: float | None = None  # the threshold it was judged against, when one is set
-    scorer: str = "llm"
+    scorer: str = "fused"
     model_sha256: str | None = None  # the model file's identity (for the default, the embedded file)
     adapter_sha256: str | None = None
     declared: Declared | None = None  # the title's Conventional Commits type (declared = check, trust)
@@ -67,11 +116,44 @@ class Result:
     planted: tuple[PlantedSpan, ...] = ()  # text of the change addressed to the classifier
     # The LLM's own probabilities when another scorer was mixed in (fused); for eval, not printed.
     llm_probabilities: dict[str, float] | None = None
+    evidence: Evidence | None = None  # what the reasoning states decided the answer (explain.py)
+    saw_little_uncertain: bool = False  # saw-little = "uncertain": such a result counts as uncertain
+
+    @property
+    def below_min_confidence(self) -> bool:
+        return self.min_confidence is not None and self.confidence < self.min_confidence
 
     @property
     def uncertain(self) -> bool:
-        """The most likely category is below --min-confidence: say so, fail nothing, label nothing."""
-        return self.min_confidence is not None and self.confidence < self.min_confidence
+        """Below --min-confidence (or, when asked, the model saw little): say so, fail and label nothing."""
+        return self.below_min_confidence or (self.saw_little_uncertain and self.saw_little)
+
+    def _readable(self) -> list[FileEntry]:
+        return [
+            f for f in self.files if (f.shown != "none" or f.reason == NO_ROOM) and f.additions + f.deletions
+        ]
+
+    @property
+    def shown_fraction(self) -> float | None:
+        """Of the changed lines the model was meant to read, the share it was shown (None: no such line)."""
+        readable = self._readable()
+        total = sum(f.additions + f.deletions for f in readable)
+        return sum(f.lines_seen for f in readable) / total if total else None
+
+    @property
+    def biggest_unseen(self) -> FileEntry | None:
+        """The file with the most changed lines, when the model saw none of its diff."""
+        readable = self._readable()
+        biggest = max(readable, key=lambda f: f.additions + f.deletions, default=None)
+        return biggest if biggest is not None and biggest.shown == "none" else None
+
+    @property
+    def saw_little(self) -> bool:
+        """The model saw under half of the changed lines, or not the most changed file."""
+        if self.decided_by != "model":
+            return False
+        fraction = self.shown_fraction
+        return (fraction is not None and fraction < SAW_LITTLE_SHARE) or self.biggest_unseen is not None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -85,6 +167,10 @@ class Result:
             "declared": self._declared_json(),
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "reasoning": self.reasoning,
+            "evidence": None if self.evidence is None else self.evidence.to_json(),
+            "shown_fraction": None if self.shown_fraction is None else round(self.shown_fraction, 4),
+            "saw_little": self.saw_little,
+            "saw_little_uncertain": self.saw_little_uncertain,
             "files": [f.to_json() for f in self.files],
             "dropped": [f.path for f in self.files if f.shown != "full"],
             "model": self.model,

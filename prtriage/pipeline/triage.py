@@ -13,6 +13,7 @@ from prtriage.core.settings import Settings
 from prtriage.pipeline.budget import Budgeted, fit_change
 from prtriage.pipeline.change import Change
 from prtriage.pipeline.engine import Engine, probabilities
+from prtriage.pipeline.explain import acceptable, explain
 from prtriage.pipeline.fusion import fused_model, fused_probabilities
 from prtriage.pipeline.planted_text import find_planted
 from prtriage.pipeline.prompt import DEFINITIONS, category_segment, reasoning_prefix_segment
@@ -36,8 +37,10 @@ def budget(change: Change, engine: Engine, settings: Settings) -> Budgeted:
 
 
 def classify(change: Change, engine: Engine, settings: Settings) -> Result:
-    """Score every category after the prompt; the most likely one gets a reasoning. Text of the
-    change addressed to the classifier is found and carried in the result (planted_text.py)."""
+    """Score every category after the prompt; the most likely one gets a reasoning built from the
+    scores (explain.py; with reasoning = "model", the model's own sentence when it passes the same
+    checks). Text of the change addressed to the classifier is found and carried in the result
+    (planted_text.py)."""
     start = time.perf_counter()
     # Titles and descriptions may come from JSON (an event, a record) with lone surrogates.
     change = replace(change, title=valid_text(change.title), body=valid_text(change.body))
@@ -51,9 +54,17 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     if fusing is not None:
         probs = fused_probabilities(change, names, probs, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
-    prefix = engine.tokenize(reasoning_prefix_segment().text, False)
-    answer_start = [*fitted.ids, *candidates[best], *prefix]
-    reasoning = engine.reasoning(answer_start, len(fitted.ids), settings.reasoning_tokens)
+    planted = find_planted(change.title, change.body, change.files, names)
+    reasoning, evidence = explain(
+        change, fitted.files, names[best], dict(zip(names, probs)), llm_probs, fusing,
+        any(span.where == "title" for span in planted),
+    )  # fmt: skip
+    if settings.reasoning == "model":
+        prefix = engine.tokenize(reasoning_prefix_segment().text, False)
+        answer_start = [*fitted.ids, *candidates[best], *prefix]
+        written = engine.reasoning(answer_start, len(fitted.ids), settings.reasoning_tokens)
+        if acceptable(written, change, names[best], names):
+            reasoning = written
     timings = {"budget_s": budget_s, **engine.take_timings()}
     timings["total_s"] = time.perf_counter() - start + timings.get("load_s", 0.0)
     return Result(
@@ -72,8 +83,10 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         scorer="fused" if fusing is not None else "llm",
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
-        planted=find_planted(change.title, change.body, change.files, names),
+        planted=planted,
         llm_probabilities=llm_probs if fusing is not None else None,
+        evidence=evidence,
+        saw_little_uncertain=settings.saw_little == "uncertain",
     )
 
 

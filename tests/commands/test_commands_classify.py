@@ -24,7 +24,10 @@ def test_json_is_the_fake_answer_on_the_branch_change(
 ) -> None:
     assert run_main("classify", "-C", str(fix_branch), "--format", "json") == EXIT_OK
     data = json.loads(capsys.readouterr().out)
-    assert (data["category"], data["confidence"], data["reasoning"]) == ("fix", 0.8, "Guards against b == 0.")
+    assert (data["category"], data["confidence"], data["scorer"]) == ("fix", 0.8, "llm")
+    # Built from the scores, not the model's words: "Guards against b == 0." is too short to stand.
+    assert data["reasoning"].endswith("Chosen over feature: the model gives fix 80%, feature 2%.")
+    assert data["evidence"]["runner_up"] == "feature" and data["evidence"]["paths"] == ["src/app.py"]
     assert data["model"] == "fake.gguf" and data["uncertain"] is False
     assert [f["path"] for f in data["files"]] == ["src/app.py"] and fake.scored == 1
     assert data["source"].endswith("..HEAD")
@@ -126,7 +129,7 @@ def test_custom_categories_fall_back_to_the_llm_with_one_warning(
     fix_branch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The shipped lexical model knows only the ten defaults: fused scoring falls back, and says so.
-    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7))
+    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7), fused=True)
     (fix_branch / ".prtriage.toml").write_text(
         'scorer = "fused"\n[categories]\nbug = "a defect"\nother = "anything else"\n'
     )
@@ -143,7 +146,7 @@ def test_a_configured_lexical_model_must_know_the_categories(
 ) -> None:
     from prtriage.pipeline.lexical_model import DEFAULT_LEXICAL
 
-    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7))
+    use_fake_engine(monkeypatch, FakeEngine.answering("bug", 0.7), fused=True)
     (fix_branch / ".prtriage.toml").write_text(
         f'scorer = "fused"\nlexical = "{DEFAULT_LEXICAL}"\n[categories]\nbug = "a defect"\nother = "anything else"\n'
     )

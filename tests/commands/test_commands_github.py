@@ -39,7 +39,8 @@ def test_outputs_summary_and_a_notice(
     assert run_main("classify", "-C", str(actions), "--github", "--format", "json") == EXIT_OK
     out = capsys.readouterr().out
     assert json.loads(out.splitlines()[0])["category"] == "fix"
-    assert "::notice title=prtriage::#7 looks like fix (80%25): Guards a zero." in out
+    said = "Raises on zero in src/app.py. Chosen over feature: the model gives fix 80%25, feature 2%25."
+    assert f"::notice title=prtriage::#7 looks like fix (80%25): {said}" in out
     assert "category<<" in (tmp_path / "output").read_text()
     assert "pull request #7" in (tmp_path / "summary").read_text()
 

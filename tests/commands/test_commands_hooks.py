@@ -70,7 +70,10 @@ def test_a_disagreeing_type_warns_and_blocks_only_when_asked(
     staged: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert commit_msg(staged, "docs: integer division") == EXIT_OK
-    said = "prtriage: 'docs' means docs (2%), but the change looks like fix (80%): Guards a zero."
+    said = (
+        "prtriage: 'docs' means docs (2%), but the change looks like fix (80%): Fixes integer division "
+        "in src/app.py. Chosen over feature: the model gives fix 80%, feature 2%."
+    )
     assert said in capsys.readouterr().err
     assert commit_msg(staged, "docs: integer division", "--fail-on-mismatch") == EXIT_FAIL_ON
 

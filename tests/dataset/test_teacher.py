@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from prtriage.dataset.planting import load_phrasings
-from prtriage.dataset.teacher import AugmentOptions, augment, teach, third_person, what, where
-from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning
+from prtriage.dataset.teacher import AugmentOptions, augment, teach, where
 from prtriage.pipeline.diff import FileDiff, parse_diff
+from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning
+from prtriage.pipeline.summary import third_person, what
 
 NAMES = ("feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore")
 

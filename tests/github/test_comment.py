@@ -52,7 +52,7 @@ def test_one_comment_created_then_edited_then_left_alone(gh: FakeGitHub) -> None
     body = comment["body"]
     assert body.startswith(MARKER + "\n### prtriage\n")
     assert "**Category:** `fix` (80%)" in body and "| fix | 80.0% |" in body
-    assert "> Guards the division against a zero divisor." in body
+    assert "\n**Why:** Guards the division against a zero divisor.\n" in body
     assert "2 files changed, 1 not fully shown to the model" in body and "lock file" in body
     second = sync_comment(client(gh), "o/r", 7, result("docs", 0.9))
     assert second.action == "updated" and second.comment_id == first.comment_id

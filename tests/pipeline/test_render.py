@@ -9,7 +9,7 @@ from dataclasses import replace
 from rich.console import Console
 
 from prtriage.pipeline.render import MARKDOWN_FILE_ROWS, print_text, to_json, to_markdown
-from prtriage.pipeline.result import FileEntry, Result
+from prtriage.pipeline.result import NO_ROOM, FileEntry, Result
 
 
 def result(confidence: float, min_confidence: float | None) -> Result:
@@ -93,12 +93,14 @@ def plain_text(r: Result, show_timings: bool = True) -> list[str]:
 
 def test_markdown_lists_categories_by_probability_and_escapes_what_would_break_the_table() -> None:
     lines = to_markdown(MIXED, heading="## triage").splitlines()
-    assert lines[:5] == [
+    assert lines[:7] == [
         "## triage",
         "",
         "**Category:** `fix` (70%)",
         "",
-        "> Handles &lt;None&gt; \\| empty input — café",
+        "**Saw little:** the model was shown 1% of the changed lines.",
+        "",
+        "**Why:** Handles &lt;None&gt; \\| empty input — café",
     ]
     start = lines.index("| category | probability |")
     assert lines[start + 2 : start + 5] == ["| fix | 70.0% |", "| feature | 20.0% |", "| docs | 10.0% |"]
@@ -148,3 +150,59 @@ def test_json_keeps_text_as_written_and_lists_the_files_not_fully_shown() -> Non
     assert data["dropped"] == ["src/big.py", "yarn.lock"]
     assert data["description_cut"] is True and data["adapter"] == "a.gguf"
     assert [f["included"] for f in data["files"]] == [True, True, False]
+
+
+def test_text_labels_the_reasoning_and_keeps_it_one_line_off_a_terminal() -> None:
+    r = replace(result(0.8, None), reasoning="Raises a clear error in src/app.py. " * 4)
+    out = io.StringIO()
+    print_text(r, Console(file=out, width=40, highlight=False), show_timings=False)
+    why = [line for line in out.getvalue().splitlines() if line.startswith("why: ")]
+    assert why == ["why: " + r.reasoning.strip()]  # labelled, and never folded into a new line
+
+
+def _seen(shown: tuple[tuple[int, str, int | None], ...]) -> Result:
+    files = tuple(
+        FileEntry(
+            f"src/f{i}.py",
+            None,
+            "modified",
+            "source",
+            lines,
+            0,
+            state,
+            NO_ROOM if state == "none" else None,
+            seen,
+        )
+        for i, (lines, state, seen) in enumerate(shown)
+    )
+    return replace(result(0.8, 0.5), files=files)
+
+
+def test_a_result_says_when_the_model_saw_under_half_or_not_the_biggest_file() -> None:
+    enough = _seen(((10, "full", None), (8, "partial", 4)))
+    assert not enough.saw_little and enough.shown_fraction == 14 / 18
+    assert "saw little" not in text_of(enough) and "Saw little" not in to_markdown(enough)
+    little = _seen(((10, "full", None), (30, "partial", 5)))
+    assert little.saw_little and little.shown_fraction == 15 / 40
+    assert "saw little: the model was shown 38% of the changed lines" in text_of(little)
+    assert "**Saw little:** the model was shown 38% of the changed lines." in to_markdown(little)
+    biggest = _seen(((10, "full", None), (12, "none", None), (1, "full", None)))
+    assert biggest.saw_little and biggest.biggest_unseen is not None
+    assert "not src/f1.py, the most changed file" in text_of(biggest)
+    data = json.loads(to_json(little))
+    assert data["saw_little"] is True and data["shown_fraction"] == 0.375 and data["uncertain"] is False
+
+
+def test_seeing_little_counts_as_uncertain_only_when_asked() -> None:
+    little = _seen(((10, "full", None), (30, "none", None)))
+    assert not little.uncertain  # said, never acted on silently
+    asked = replace(little, saw_little_uncertain=True)
+    assert asked.uncertain and not asked.below_min_confidence
+    assert text_of(asked).splitlines()[0].startswith("uncertain: the model saw little of the change")
+    assert json.loads(to_json(asked))["uncertain"] is True
+
+
+def test_files_left_out_by_design_do_not_count_as_unseen() -> None:
+    lock = FileEntry("yarn.lock", None, "modified", "config", 900, 300, "none", "lock file")
+    r = replace(result(0.8, None), files=(*result(0.8, None).files, lock))
+    assert r.shown_fraction == 1.0 and not r.saw_little

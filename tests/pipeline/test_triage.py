@@ -39,21 +39,49 @@ def _change(title: str = "Raise a clear error on division by zero"):
     return change_from_diff(title, "It crashed.", DIFF.splitlines(True), (), source="HEAD~1..HEAD")
 
 
+LLM = Settings(scorer="llm")
+
+
 def test_the_best_scored_category_wins_with_renormalised_probabilities() -> None:
     engine = FakeEngine(SCORES, adapter="lora.gguf")
-    result = classify(_change(), engine, Settings())
+    result = classify(_change(), engine, LLM)
     assert result.category == "fix"
     assert result.confidence == pytest.approx(0.6, abs=1e-6)  # the other categories get exp(-20)
     assert sum(result.probabilities.values()) == pytest.approx(1.0)
     assert list(result.probabilities) == list(Settings().category_names)
-    assert result.reasoning == engine.answer
+    # Built from the scores (explain.py), not the engine's text: what, where, and the runner-up.
+    assert result.reasoning == (
+        "Raises a clear error on division by zero in src/app.py. "
+        "Chosen over feature: the model gives fix 60%, feature 30%."
+    )
+    assert result.evidence is not None and result.evidence.runner_up == "feature"
     assert (result.model, result.adapter, result.source) == ("fake.gguf", "lora.gguf", "HEAD~1..HEAD")
     assert not result.uncertain and result.scorer == "llm"
 
 
+def test_the_default_is_the_fused_scorer_with_a_built_reasoning() -> None:
+    engine = FakeEngine(SCORES)
+    result = classify(_change(), engine, Settings())
+    assert Settings().scorer == "fused" and result.scorer == "fused"
+    assert result.llm_probabilities is not None and result.evidence is not None
+    assert result.evidence.lexical is not None and result.evidence.lexical_weight is not None
+    assert result.reasoning.startswith("Raises a clear error on division by zero in src/app.py. Chosen over ")
+    assert engine.scored == 1 and len(engine.calls) == 1  # no text generated: nothing to wait for
+
+
+def test_reasoning_model_asks_the_engine_and_keeps_a_sentence_that_passes() -> None:
+    engine = FakeEngine(SCORES)
+    result = classify(_change(), engine, Settings(scorer="llm", reasoning="model"))
+    assert result.reasoning == engine.answer  # "Fixes the division by zero in the helper."
+    for bad in ("fix", "This is a docs change that touches src/other.py", "zero " * 12):
+        engine = FakeEngine(SCORES, answer=bad)
+        result = classify(_change(), engine, Settings(scorer="llm", reasoning="model"))
+        assert result.reasoning.endswith("Chosen over feature: the model gives fix 60%, feature 30%."), bad
+
+
 def test_the_engine_is_asked_for_every_category_then_one_reasoning() -> None:
     engine = FakeEngine(SCORES)
-    settings = Settings()
+    settings = Settings(scorer="llm", reasoning="model")
     fitted = budget(_change(), engine, settings)
     result = classify(_change(), engine, settings)
     scored, reasoned = engine.calls
@@ -95,7 +123,7 @@ def test_timings_add_the_budget_and_the_engines_own(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(triage, "time", SimpleNamespace(perf_counter=clock))
     monkeypatch.setattr(triage, "budget", slow_budget)
-    result = classify(_change(), _TimedEngine(clock), Settings())
+    result = classify(_change(), _TimedEngine(clock), Settings(reasoning="model"))
     # budget_s is the budget alone; the total is every step since the start plus the model's load.
     assert result.timings == {
         "budget_s": 0.125,
@@ -114,7 +142,7 @@ def test_only_the_configured_categories_are_scored() -> None:
 
 
 def test_below_min_confidence_the_result_is_uncertain() -> None:
-    result = classify(_change(), FakeEngine(SCORES), Settings(min_confidence=0.7))
+    result = classify(_change(), FakeEngine(SCORES), Settings(scorer="llm", min_confidence=0.7))
     assert result.uncertain and result.min_confidence == 0.7
     assert result.to_json()["uncertain"] is True
 
@@ -124,8 +152,8 @@ def test_no_adapter_is_none() -> None:
 
 
 def test_the_fused_scorer_mixes_in_the_shipped_lexical_model() -> None:
-    llm = classify(_change(), FakeEngine(SCORES), Settings())
-    fused = classify(_change(), FakeEngine(SCORES), Settings(scorer="fused"))
+    llm = classify(_change(), FakeEngine(SCORES), LLM)
+    fused = classify(_change(), FakeEngine(SCORES), Settings())
     assert fused.scorer == "fused" and sum(fused.probabilities.values()) == pytest.approx(1.0)
     assert fused.probabilities != llm.probabilities
 

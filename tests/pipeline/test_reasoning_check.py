@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prtriage.evaluation.reasoning_check import ChangeFacts, check_reasoning, summarise
+from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning, summarise
 
 NAMES = ("feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore")
 DIFF = (
