@@ -343,7 +343,7 @@ def data_from_git(**flags: Any) -> int:
 @click.option("--max-diff-bytes", type=click.IntRange(min=1000), default=48_000, show_default=True)
 @_output_option
 def data_from_github(**flags: Any) -> int:
-    """Records from a `gh pr list --json` export and the PRs' diffs (see README)."""
+    """Records from a `gh pr list --json` export and the PRs' diffs (see docs/evaluation.md)."""
     from prtriage.commands import data as data_command
 
     return data_command.from_github(data_command.FromGitHubOptions(**flags))
