@@ -395,9 +395,9 @@ def _readme_summary(report: dict[str, Any], m: dict[str, Any]) -> str:
     )
     return (
         f"**How often it is right:** on {sample['records']} changes from {len(whole['repositories'])} repositories "
-        f"it never trained on, the default ({what}) was right {m['accuracy']:.0%} of the time (macro-F1 "
-        f"{m['macro_f1']:.2f}; path-and-keyword rules: {sample['models']['rules']['macro_f1']:.2f}): a suggestion "
-        "with a probability, not a verdict ([docs/model.md](docs/model.md)).\n"
+        f"it never trained on, the default ({what}) gave the authors' own category to {m['accuracy']:.1%} of "
+        f"them (macro-F1 {m['macro_f1']:.3f}; path-and-keyword rules: {sample['models']['rules']['macro_f1']:.3f}): "
+        "a suggestion with a probability, not a verdict ([docs/model.md](docs/model.md)).\n"
     )
 
 
