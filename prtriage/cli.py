@@ -7,28 +7,22 @@ import contextlib
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.text import Text
 
 from prtriage import __version__
-from prtriage.commands import cache as cache_command
-from prtriage.commands import config as config_command
-from prtriage.commands import data as data_command
-from prtriage.commands import eval as eval_command
-from prtriage.commands import label as label_command
-from prtriage.commands import merge as merge_command
-from prtriage.commands import modes
-from prtriage.commands import notes as notes_command
 from prtriage.commands.common import stderr
 from prtriage.core import errors
 from prtriage.core.escape import one_line
 from prtriage.core.settings import DEFAULT_CONTEXT_SIZE, unknown_variables
-from prtriage.pipeline.render import FORMATS
+
+# The output formats of classify (pipeline/render.py's FORMATS, which a test keeps equal): named
+# here so that declaring the flags imports no renderer. Every command's module loads only when the
+# command runs: `prtriage --version` and the commit-msg hook start without them.
+FORMATS = ("text", "json", "markdown")
 
 
 class _PipeClosed(Exception):
@@ -200,6 +194,8 @@ def classify(**flags: Any) -> int:
 
     In CI and hooks: --github (a pull request in GitHub Actions), --pre-push, --commit-msg FILE.
     """
+    from prtriage.commands import modes
+
     return modes.run(modes.ClassifyFlags(**flags))
 
 
@@ -216,6 +212,8 @@ def label(**flags: Any) -> int:
     Checks the result (a configured category, this repository, the pull request's current head
     commit and, under workflow_run, the triggering run's head) before writing anything.
     """
+    from prtriage.commands import label as label_command
+
     return label_command.run(label_command.LabelCommandOptions(**flags))
 
 
@@ -239,6 +237,8 @@ def notes(**flags: Any) -> int:
     One entry per first-parent commit: merge commits and squash commits keep their (#123). A
     Conventional Commits type is shown only where it disagrees with the model.
     """
+    from prtriage.commands import notes as notes_command
+
     return notes_command.run(notes_command.NotesOptions(**flags))
 
 
@@ -254,6 +254,8 @@ def notes(**flags: Any) -> int:
 def config(**flags: Any) -> int:
     """Print the effective settings and where each came from: flag, environment, which config
     file (at which commit, under --github), or the default."""
+    from prtriage.commands import config as config_command
+
     return config_command.run(config_command.ConfigOptions(**flags))
 
 
@@ -266,12 +268,16 @@ def cache() -> None:
 @cache.command("info")
 def cache_info() -> int:
     """List the cache folder's files and sizes, and where the default model's weights are."""
+    from prtriage.commands import cache as cache_command
+
     return cache_command.info()
 
 
 @cache.command("clean")
 def cache_clean() -> int:
     """Remove the cache folder's files (remade when needed; installed weights are left alone)."""
+    from prtriage.commands import cache as cache_command
+
     return cache_command.clean()
 
 
@@ -287,6 +293,8 @@ def merge(**flags: Any) -> int:
     Refuses a record in two files (overlapping shards), a result that is not a record of the
     input, and a record in none of the files (a missing or unfinished shard): each record once.
     """
+    from prtriage.commands import merge as merge_command
+
     return merge_command.run(merge_command.MergeOptions(**flags))
 
 
@@ -318,6 +326,8 @@ _map_option = click.option(
 @click.option("--seed", type=int, default=0, show_default=True)
 def data_from_git(**flags: Any) -> int:
     """Records from first-parent commits whose subjects follow Conventional Commits."""
+    from prtriage.commands import data as data_command
+
     return data_command.from_git(data_command.FromGitOptions(**flags))
 
 
@@ -333,7 +343,9 @@ def data_from_git(**flags: Any) -> int:
 @click.option("--max-diff-bytes", type=click.IntRange(min=1000), default=48_000, show_default=True)
 @_output_option
 def data_from_github(**flags: Any) -> int:
-    """Records from a `gh pr list --json` export and the PRs' diffs (see README)."""
+    """Records from a `gh pr list --json` export and the PRs' diffs (see docs/evaluation.md)."""
+    from prtriage.commands import data as data_command
+
     return data_command.from_github(data_command.FromGitHubOptions(**flags))
 
 
@@ -353,6 +365,8 @@ def data_from_github(**flags: Any) -> int:
 @click.option("--seed", type=int, default=0, show_default=True)
 def data_split(**flags: Any) -> int:
     """Split records into train and test files, keeping each repository (or period) on one side."""
+    from prtriage.commands import data as data_command
+
     return data_command.split(data_command.SplitOptions(**flags))
 
 
@@ -366,6 +380,8 @@ def data_split(**flags: Any) -> int:
 @click.option("--seed", type=int, default=0, show_default=True)
 def data_teach(**flags: Any) -> int:
     """Training records with a grounded `reasoning`, title dropout and planted instructions."""
+    from prtriage.commands import data as data_command
+
     return data_command.teach(data_command.TeachOptions(**flags))
 
 
@@ -412,10 +428,14 @@ def eval_(**flags: Any) -> int:
     Accuracy, macro-F1 and per-category scores, the confusion matrix, the reasoning pass rate,
     expected calibration error; with --attack, how often a planted instruction changes the answer.
     """
+    from prtriage.commands import eval as eval_command
+
     return eval_command.run(eval_command.EvalOptions(**flags))
 
 
 def _report_error(message: str, hint: str | None) -> None:
+    from rich.text import Text
+
     err = stderr()
     # One line each, whatever the message quotes: under Actions a line of its own could be a command.
     err.print(Text("prtriage: error: ", style="bold red") + Text(one_line(message)))
@@ -428,6 +448,8 @@ def _report_internal_error(error: Exception, argv: list[str]) -> None:
 
     text = internal_error.report_text(error, argv)
     if os.environ.get("PRTRIAGE_DEBUG"):
+        import traceback
+
         traceback.print_exception(error)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         internal_error.print_group(text, sys.stdout)

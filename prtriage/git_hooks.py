@@ -15,7 +15,6 @@ from prtriage.core.conventional import DEFAULT_TYPE_MAP, Subject, category_for, 
 from prtriage.pipeline import git
 from prtriage.pipeline.change import Change, change_from_push, change_from_staged
 from prtriage.pipeline.git import EMPTY_TREE
-from prtriage.pipeline.result import Result
 
 ZERO_SHA = "0" * 40
 
@@ -130,18 +129,53 @@ def staged_change(cwd: Path, exclude: Sequence[str], message: CommitMessage) -> 
 
 @dataclass(frozen=True)
 class TypeCheck:
+    """The commit-msg hook's answer, from the lexical model and the path-and-keyword rules only."""
+
     agrees: bool
     text: str
+    category: str  # what the change looks like: the lexical model's first choice (else the rules')
+    confidence: float
+    uncertain: bool = False  # below min-confidence: reported, never blocks
 
 
-def check_type(message: CommitMessage, result: Result) -> TypeCheck:
+QUICK = "quick check, no LLM (lexical model and path rules; the model runs on pre-push and in CI)"
+
+
+def check_type(
+    message: CommitMessage,
+    lexical: Mapping[str, float] | None,
+    rule_votes: Mapping[str, float],
+    min_confidence: float | None = None,
+) -> TypeCheck:
+    """Does the change look like what the type says? It agrees when the type's category is the
+    lexical model's first or second choice, or what the rules vote for most.
+
+    Measured on the held-out repositories (benchmarks/commit_msg_hook.py, docs/hooks.md): given
+    each commit's own type it warns on 20% of commits, given a wrong one it catches 85%; the
+    lexical model's first choice alone would warn on 41% and catch 95%.
+    """
     expected = message.expected or ""
-    if result.category == expected:
-        return TypeCheck(
-            True, f"'{message.said}' agrees with the change: {expected} ({result.confidence:.0%})"
-        )
-    text = (
-        f"'{message.said}' means {expected} ({result.probabilities.get(expected, 0.0):.0%}), but the change "
-        f"looks like {result.category} ({result.confidence:.0%})"
-    )
-    return TypeCheck(False, text + (f": {result.reasoning}" if result.reasoning else ""))
+    top_votes = max(rule_votes.values(), default=0.0)
+    # A lone vote of 1 is the rules' fallback when nothing fired ("chore"): no evidence.
+    fired = top_votes > 0 and sorted(rule_votes.values())[-2:] != [0.0, 1.0]
+    rules = [c for c, v in rule_votes.items() if v == top_votes] if fired else []
+    said = f"'{message.said}'"
+    rules_said = f"rules: {', '.join(rules) or 'none'}"
+    if lexical:
+        ranked = sorted(lexical, key=lambda c: -lexical[c])
+        category, confidence = ranked[0], lexical[ranked[0]]
+        agrees = expected in ranked[:2] or expected in rules
+        looks = f"{category} ({confidence:.0%}), then {ranked[1]} ({lexical[ranked[1]]:.0%})"
+        means = f"{said} means {expected} ({lexical.get(expected, 0.0):.0%})"
+        evidence = f"lexical model: {looks}; {rules_said}"
+    else:  # no lexical model for these categories: the rules alone, the type when none fired
+        category, confidence = (rules[0], 1.0 / len(rules)) if rules else (expected, 0.0)
+        agrees, looks, means = expected in rules or not rules, category, f"{said} means {expected}"
+        rules_said += "; no lexical model for these categories"
+        evidence = rules_said
+    if agrees:
+        text = f"{said} agrees with the change ({evidence}) — {QUICK}"
+    else:
+        text = f"{means}, but the change looks like {looks}; {rules_said} — {QUICK}"
+    uncertain = min_confidence is not None and confidence < min_confidence
+    return TypeCheck(agrees, text, category, confidence, uncertain)

@@ -1,4 +1,4 @@
-"""Every model table of docs/model.md and the README's first paragraph, from the runs of
+"""Every model table of docs/model.md and the README's line on accuracy, from the runs of
 examples/v3/evaluate.sh (the exact `prtriage eval` commands), in one report.
 
     python scripts/model_tables.py [--runs runs/v3] [--write]
@@ -387,34 +387,17 @@ def _decision_text(report: dict[str, Any]) -> str:
 
 
 def _readme_summary(report: dict[str, Any], m: dict[str, Any]) -> str:
-    """The README's "how often it is right", for whatever the rule shipped."""
+    """The README's one line on how often it is right, for whatever the rule shipped (the rest,
+    calibration, reasoning and planted text, is on docs/model.md)."""
     d, sample, whole = report["decision"], report["sample"], report["test_split"]
-    shipped, models, ci = d["default"], sample["models"], report["intervals"]
     what = f"the {d['adapter']} adapter" + (
-        " mixed with a TF-IDF model (`--scorer fused`)" if d["scorer"] == "fused" else ""
-    )
-    lo, hi = ci[f"{shipped} minus lexical (new)"]
-    r_lo, r_hi = ci[f"{shipped} minus rules"]
-    kept = next(c for c in m["coverage"] if c["min_confidence"] == 0.7)
-    # An LLM-alone row's run wrote its reasonings for the fused answer: the adapter writes the same kind.
-    said = m.get("reasoning") or models[f"{d['adapter']} fused"]["reasoning"]
-    reasoning = (
-        f"Its reasoning line passes the reasoning check {said['pass']:.0%} of the time (a sentence, not a "
-        "bare category name, that agrees with the answer, cites the change and invents no path); "
-        f"{said['bare_category']:.0%} are only a category name. "
+        " with the lexical model, `--scorer fused`" if d["scorer"] == "fused" else ""
     )
     return (
-        f"**How often it is right.** On {sample['records']} changes from {len(whole['repositories'])} repositories no training data "
-        f"comes from (balanced by category), the default — {what} — reaches **macro-F1 {m['macro_f1']:.3f}, "
-        f"accuracy {m['accuracy']:.3f}**, against {models['lexical (new)']['macro_f1']:.3f} for the TF-IDF "
-        f"model alone (difference [{lo:+.3f}, {hi:+.3f}], 95% paired interval) and "
-        f"{models['rules']['macro_f1']:.3f} for path-and-keyword rules (`--model rules`; "
-        f"[{r_lo:+.3f}, {r_hi:+.3f}]). Treat its answer as a suggestion with a probability, not a verdict: "
-        f"`--min-confidence 0.7` keeps {kept['kept']:.0%} of answers, "
-        f"{kept['accuracy']:.0%} of them right. {reasoning}A sentence planted in a pull request changes "
-        f"{report['flip_rates'][shipped]['all']:.0%} of answers; `classify` reports such text "
-        "([docs/security.md](docs/security.md)). Numbers and how they were made: "
-        "[docs/model.md](docs/model.md).\n"
+        f"**How often it is right:** on {sample['records']} changes from {len(whole['repositories'])} repositories "
+        f"it never trained on, the default ({what}) gave the authors' own category to {m['accuracy']:.1%} of "
+        f"them (macro-F1 {m['macro_f1']:.3f}; path-and-keyword rules: {sample['models']['rules']['macro_f1']:.3f}): "
+        "a suggestion with a probability, not a verdict ([docs/model.md](docs/model.md)).\n"
     )
 
 

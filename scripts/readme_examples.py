@@ -1,6 +1,6 @@
 """Write the example outputs in README.md from real runs of this version (like scripts/cli_docs.py).
 
-Each example runs prtriage on a small repository made here, with the real default model, one
+Each example runs prtriage on the small repository examples/demo-repo.sh makes, with the real default model, one
 thread (its numbers do not depend on the thread count, and one thread is the least noisy), and
 writes the output to docs/examples/NAME.txt and into README.md between the markers
 `<!-- example: NAME -->` and `<!-- end example -->`. The one edit: the install folder in the
@@ -32,29 +32,11 @@ BLOCK = re.compile(
 )
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
-
-
 def demo_repo(root: Path) -> Path:
-    """main with a division function; branch `fix` raises a clear error on division by zero."""
+    """The README's demo: examples/demo-repo.sh, which the first screen tells readers to run."""
     repo = root / "demo"
-    (repo / "src").mkdir(parents=True)
-    _git(repo, "init", "-q", "-b", "main")
-    (repo / "src" / "app.py").write_text("def div(a, b):\n    return a / b\n")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "init")
-    _git(repo, "checkout", "-qb", "fix")
-    (repo / "src" / "app.py").write_text(
-        "def div(a, b):\n    if b == 0:\n        raise ValueError('b is zero')\n    return a / b\n"
-    )
-    _git(
-        repo,
-        "commit",
-        "-qam",
-        "Raise a clear error on division by zero",
-        "-m",
-        "It crashed deep in the stack.",
+    subprocess.run(
+        ["bash", str(ROOT / "examples" / "demo-repo.sh"), str(repo)], check=True, capture_output=True
     )
     return repo
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean checkout: makes .venv, installs everything, then runs ruff,
 # mypy and pytest (arguments go to pytest).
-# README.md documents this command; .ci/run calls exactly this.
+# README.md shows this command; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON_BIN:-python3}"
@@ -10,7 +10,7 @@ export PYTHON=.venv/bin/python
 $PYTHON -m pip install -q --upgrade pip >/dev/null
 # torch first, for the train extra. From the default index a bare torch==2.13.0 is the CUDA build
 # on Linux x86_64 (gigabytes) unless pip's configuration serves the CPU one: opt in to PyTorch's CPU
-# index with PRTRIAGE_TORCH_INDEX=https://download.pytorch.org/whl/cpu (README: Tests). Unset, only
+# index with PRTRIAGE_TORCH_INDEX=https://download.pytorch.org/whl/cpu (docs/development.md). Unset, only
 # the default index is used, so this works wherever pip does.
 $PYTHON -m pip install -q torch==2.13.0 ${PRTRIAGE_TORCH_INDEX:+--index-url "$PRTRIAGE_TORCH_INDEX"}
 # llama-cpp-python compiles from source (~10 min on 2 cores): build once, reuse the wheel.

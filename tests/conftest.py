@@ -12,7 +12,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 # The fuzz suite (tests/fuzz/): `ci`, the default, is bounded (the whole suite in well under two
-# minutes on two cores); `long` is for local runs: PRTRIAGE_FUZZ=long (README: Tests).
+# minutes on two cores); `long` is for local runs: PRTRIAGE_FUZZ=long (docs/development.md).
 for _name, _examples in (("ci", 40), ("long", 3000)):
     hypothesis_settings.register_profile(
         _name, max_examples=_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -1,4 +1,4 @@
-"""action.yml, the workflows and the README's workflow snippets, parsed and checked; steps run for real."""
+"""action.yml, the workflows and the snippets of the README and docs/, parsed and checked; steps run for real."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
+# The README's snippets moved to docs/ pages (issue 29): every page's are checked, in this order.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def readme_blocks(lang: str) -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The fenced blocks of `lang` in the README and the docs pages."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
     return re.findall(rf"^```{lang}\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
 
 

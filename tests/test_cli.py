@@ -12,7 +12,7 @@ import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 from git_helpers import write
 
-from prtriage import cli
+from prtriage import __version__, cli
 
 FIX_DIFF = (
     "diff --git a/src/app.py b/src/app.py\n--- a/src/app.py\n+++ b/src/app.py\n"
@@ -357,7 +357,7 @@ def test_an_internal_error_writes_its_traceback_to_a_log_file(
     assert "internal error: ZeroDivisionError: a bug in here" in err and str(logs) in err
     assert "Traceback" not in err
     log = logs.read_text()
-    assert "prtriage 0.1.0" in log and "classify -C" in log
+    assert f"prtriage {__version__}" in log and "classify -C" in log
     assert "Traceback (most recent call last)" in log and "def broken" not in log
     assert 'raise ZeroDivisionError("a bug in here")' in log
 
@@ -387,3 +387,21 @@ def test_an_internal_error_in_github_actions_prints_the_traceback_in_a_group(
     assert "second line" in captured.err and not any(
         line.startswith(("second", "::")) for line in captured.err.splitlines()
     )
+
+
+def test_version_loads_no_command_module_and_the_formats_are_the_renderers() -> None:
+    # `prtriage --version` is the commit-msg hook's yardstick (benchmarks/commit_msg_hook.py): each
+    # command's module loads when that command runs.
+    from prtriage.pipeline.render import FORMATS
+
+    assert cli.FORMATS == FORMATS
+    code = (
+        "import sys\nfrom prtriage import cli\n"
+        "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('prtriage.')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(proc.stdout.splitlines()[-1].split())
+    commands = {m for m in loaded if m.startswith("prtriage.commands.")}
+    assert commands == {"prtriage.commands.common"}, commands  # the stderr console
+    assert "prtriage.pipeline.render" not in loaded

@@ -23,7 +23,6 @@ from prtriage.git_hooks import (
     pre_push_range,
     skip_reason,
 )
-from prtriage.pipeline.result import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
@@ -177,19 +176,35 @@ def test_commit_messages_that_need_no_model(title: str, reason: str | None) -> N
     assert skip_reason(parse_commit_message("feat: x"), ["fix", "docs"]) is not None  # no feature category
 
 
-def _result(category: str, probabilities: dict[str, float]) -> Result:
-    return Result(
-        category, probabilities[category], probabilities, "adds a flag", (), "m", None, 1, False, ""
+QUICK = "quick check, no LLM (lexical model and path rules; the model runs on pre-push and in CI)"
+
+
+def test_type_check_wording_and_rule() -> None:
+    # The type agrees when its category is the lexical model's first or second choice, or what
+    # the path-and-keyword rules vote for most; the rules' fallback vote (nothing fired) is none.
+    lexical = {"feature": 0.6, "fix": 0.3, "docs": 0.1}
+    nothing = {"feature": 0.0, "fix": 0.0, "docs": 0.0, "chore": 1.0}
+    ok = check_type(parse_commit_message("feat(cli): add --x"), lexical, nothing)
+    assert ok.agrees and (ok.category, ok.confidence) == ("feature", 0.6)
+    assert (
+        ok.text
+        == f"'feat(cli)' agrees with the change (lexical model: feature (60%), then fix (30%); rules: none) — {QUICK}"
     )
-
-
-def test_type_check_wording() -> None:
-    probs = {"feature": 0.7, "fix": 0.2, "docs": 0.1}
-    ok = check_type(parse_commit_message("feat(cli): add --x"), _result("feature", probs))
-    assert ok.agrees and ok.text == "'feat(cli)' agrees with the change: feature (70%)"
-    bad = check_type(parse_commit_message("fix: add --x"), _result("feature", probs))
+    assert check_type(parse_commit_message("fix: add --x"), lexical, nothing).agrees  # second choice
+    bad = check_type(parse_commit_message("docs: add --x"), lexical, nothing)
     assert not bad.agrees
-    assert bad.text == "'fix' means fix (20%), but the change looks like feature (70%): adds a flag"
+    assert (
+        bad.text
+        == f"'docs' means docs (10%), but the change looks like feature (60%), then fix (30%); rules: none — {QUICK}"
+    )
+    by_rules = check_type(
+        parse_commit_message("docs: add --x"), lexical, {**nothing, "docs": 3.0, "chore": 0.0}
+    )
+    assert by_rules.agrees and "rules: docs" in by_rules.text
+    assert check_type(parse_commit_message("feat: x"), lexical, nothing, min_confidence=0.7).uncertain
+    # Categories the lexical model does not know: the rules answer alone.
+    alone = check_type(parse_commit_message("docs: x"), None, {"fix": 2.0, "docs": 0.0})
+    assert not alone.agrees and alone.category == "fix" and "looks like fix; rules: fix" in alone.text
 
 
 # --- for real, through pre-commit -----------------------------------------------------------------

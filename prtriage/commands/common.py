@@ -13,7 +13,6 @@ from rich.console import Console
 
 from prtriage.core import errors
 from prtriage.core.settings import Settings
-from prtriage.pipeline.render import print_text, to_json, to_markdown
 
 if TYPE_CHECKING:
     from prtriage.pipeline.change import Change
@@ -94,6 +93,8 @@ def classify_and_print(change: Change, settings: Settings, fmt: str, err: Consol
                 f"prtriage: the title's type '{declared.said}' means {declared.category}, but the change "
                 f"looks like {result.category} ({result.confidence:.0%})", markup=False,
             )  # fmt: skip
+    from prtriage.pipeline.render import print_text, to_json, to_markdown
+
     if fmt == "json":
         click.echo(to_json(result))
     elif fmt == "markdown":

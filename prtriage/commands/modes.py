@@ -9,15 +9,18 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from prtriage.batching.ray_options import RayOptions
-from prtriage.batching.shard import ShardSpec
-from prtriage.commands import batch, classify, github_mode, hooks
 from prtriage.commands.common import ModelFlags
 from prtriage.core import errors
 from prtriage.core.settings import Settings, resolve_settings
 from prtriage.pipeline import git
+
+if TYPE_CHECKING:
+    from prtriage.commands import batch
+
+# Each mode's module loads when its mode runs: the commit-msg hook must start as fast as
+# `prtriage --version` (benchmarks/commit_msg_hook.py), without the batch and GitHub code.
 
 Mode = Literal["git", "input", "github", "pre-push", "commit-msg"]
 
@@ -139,6 +142,8 @@ def _check_input(f: ClassifyFlags) -> None:
     if f.output is None:
         raise errors.UsageError("--input needs --output FILE.jsonl")
     if f.shard is not None:
+        from prtriage.batching.shard import ShardSpec
+
         ShardSpec.parse(f.shard)
 
 
@@ -163,6 +168,8 @@ def run(flags: ClassifyFlags) -> int:
     """
     cwd = flags.repo.resolve()
     if flags.github:
+        from prtriage.commands import github_mode
+
         check(flags)
         labels = github_mode.label_options(flags.label_, flags.label_prefix, flags.create_labels)
         body = read_body(flags.body, flags.body_file)
@@ -175,7 +182,11 @@ def run(flags: ClassifyFlags) -> int:
     settings = resolve_settings(flags.settings_flags(), cwd=cwd, config_file=flags.config)
     mode = check(flags)
     if mode == "input":
+        from prtriage.commands import batch
+
         return batch.run(batch_options(flags, settings))
+    from prtriage.commands import classify, hooks
+
     if mode == "commit-msg":
         assert flags.message_file is not None
         options = hooks.CommitMsgOptions(cwd, settings, flags.message_file, flags.fail_on_mismatch)
@@ -188,6 +199,10 @@ def run(flags: ClassifyFlags) -> int:
 
 
 def batch_options(flags: ClassifyFlags, settings: Settings) -> batch.BatchOptions:
+    from prtriage.batching.ray_options import RayOptions
+    from prtriage.batching.shard import ShardSpec
+    from prtriage.commands import batch
+
     assert flags.input_ is not None and flags.output is not None  # check() made sure
     shard = ShardSpec.parse(flags.shard) if flags.shard is not None else None
     ray = RayOptions(flags.ray_address, flags.ray_actors) if flags.ray else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,10 +283,22 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return values
 
 
+def closest(name: str, known: Sequence[str]) -> str | None:
+    """The known name a typo most likely meant (`min-confidense` → `min-confidence`), or None.
+
+    One rule for config keys and PRTRIAGE_ variables, so both say "did you mean" alike.
+    """
+    found = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
 def _key_hint(key: str) -> str:
     dashed = key.replace("_", "-")
     if dashed != key and dashed in KNOWN_KEYS:
         return f"config keys are spelled with '-': {dashed!r}"
+    close = closest(dashed, list(KNOWN_KEYS))
+    if close:
+        return f"did you mean {close!r}? (`prtriage config` lists every key)"
     return "known keys: " + ", ".join(KNOWN_KEYS)
 
 
@@ -343,8 +355,8 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
         if not name.startswith("PRTRIAGE_") or name in known:
             continue
         suffixes = [k.removeprefix("PRTRIAGE_") for k in known]  # the shared prefix would match all
-        close = difflib.get_close_matches(name.removeprefix("PRTRIAGE_"), suffixes, n=1, cutoff=0.6)
-        hint = f"did you mean PRTRIAGE_{close[0]}?" if close else "see README: Configuration"
+        close = closest(name.removeprefix("PRTRIAGE_"), suffixes)
+        hint = f"did you mean PRTRIAGE_{close}?" if close else "see docs/configuration.md"
         warnings.append(f"warning: {name} is not a prtriage variable and is ignored ({hint})")
     return warnings
 

@@ -152,7 +152,7 @@ def failure(method: str, path: str, response: Response) -> GitHubError:
     ):
         hint = "the API rate limit is exhausted: wait, or use a token with a higher limit"
     elif status == 403:
-        hint = "the token lacks a permission (see README: GitHub Action → permissions)"
+        hint = "the token lacks a permission (see docs/action.md: permissions)"
     elif status == 404:
         hint = "not found, or the token cannot see it (private repository?)"
     return GitHubError(text, hint=hint, status=status)

@@ -31,7 +31,7 @@ COLORS = {
 }  # fmt: skip
 FORK_HINT = (
     "a pull request from a fork gets a read-only token under pull_request: classify there and "
-    "label from a workflow_run job (README: GitHub Action, forks)"
+    "label from a workflow_run job (docs/action.md: pull requests from forks)"
 )
 EVENTS_HINT = "the token cannot read who added it: give the job `issues: read`"
 PERMISSION_HINT = "give the job `permissions: pull-requests: write` (and `issues: write` to create labels)"

@@ -6,19 +6,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
-import os
 from pathlib import Path
 
 from prtriage.core.atomic import atomic_path
+from prtriage.core.cache_folder import cache_dir
 from prtriage.core.errors import ModelError
 from prtriage.pipeline.native import capture_native_output
-
-
-def cache_dir() -> Path:
-    if os.environ.get("PRTRIAGE_CACHE_DIR"):
-        return Path(os.environ["PRTRIAGE_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "prtriage"
 
 
 def models_dir() -> Path:

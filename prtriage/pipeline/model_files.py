@@ -27,7 +27,8 @@ EMBEDDED_HUB_REVISION = "ab810cf68114990406fdf996510dd3d3c6adbdf5"
 EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 EMBEDDED_SIZE = 98_362_432  # with the name, how the embedded file is known without hashing it
 EMBEDDED_MB = 98
-DEFAULT_NAME = "SmolLM2-135M-Instruct (embedded)"
+EMBEDDED_NAME = "SmolLM2-135M-Instruct"
+DEFAULT_NAME = f"{EMBEDDED_NAME} (embedded)"
 DEFAULT_ADAPTER = Path(__file__).parents[1] / "bundled" / "default-adapter.gguf"
 GGUF_MAGIC = b"GGUF"
 

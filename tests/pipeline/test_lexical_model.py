@@ -144,3 +144,45 @@ def test_train_fuse_writes_the_weight_and_temperature(tmp_path: Path) -> None:
     assert weight >= 0.5 and (tuned.weight, tuned.temperature) == pytest.approx((weight, temperature))
     assert LexicalModel.load(path).weight == pytest.approx(0.5)  # the input is left as it was
     assert said[0].startswith("macro-F1 on the validation records by weight: 0.0 ")
+
+
+def test_the_index_gives_the_shipped_models_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit-msg hook's memory-mapped index: the same log-probabilities as the loaded .npz
+    on every record, written once into the cache, and a new one when the model file changes."""
+    import shutil
+    import time
+
+    from prtriage.pipeline.change import change_from_record
+    from prtriage.pipeline.lexical_model import DEFAULT_LEXICAL, LexicalIndex, indexed
+
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    shipped = LexicalModel.load()
+    index = indexed()
+    assert isinstance(index, LexicalIndex) and index.categories == shipped.categories
+    assert (index.weight, index.temperature) == pytest.approx((shipped.weight, shipped.temperature))
+    extra = {"id": "u", "title": "Ünïcode ßtraße — naïve café", "body": "日本語 テキスト", "diff": diff("é/ü.py", "ß = 1"),
+             "category": "fix"}  # fmt: skip
+    for record in [*records(), extra, {**extra, "title": "", "body": "", "diff": ""}]:
+        change = change_from_record(record, ())
+        want = shipped.log_probabilities(change.title, change.body, change.files)
+        got = index.log_probabilities(change.title, change.body, change.files)
+        assert got.keys() == want.keys()
+        assert all(got[c] == pytest.approx(want[c], abs=1e-9) for c in want), (got, want)
+    (written,) = (tmp_path / "cache" / "lexical").glob("*.idx")
+    assert isinstance(indexed(), LexicalIndex) and list(written.parent.glob("*.idx")) == [written]  # reused
+    # A model file of its own that then changes: a new index, and the old one goes.
+    own = tmp_path / "own.npz"
+    shutil.copy(DEFAULT_LEXICAL, own)
+    indexed(own)
+    own_first = {p.name for p in written.parent.glob("*.idx")} - {written.name}
+    assert len(own_first) == 1
+    time.sleep(0.01)
+    own.write_bytes(own.read_bytes())  # same content, a new modification time
+    indexed(own)
+    own_now = {p.name for p in written.parent.glob("*.idx")} - {written.name}
+    assert len(own_now) == 1 and own_now != own_first  # replaced, not added
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("PRTRIAGE_CACHE_DIR", str(tmp_path / "file" / "cache"))  # cannot be made
+    assert isinstance(indexed(own), LexicalModel)  # the loaded model instead, still right
+    with pytest.raises(ModelError, match="cannot read the lexical model"):
+        indexed(tmp_path / "missing.npz")
