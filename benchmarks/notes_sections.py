@@ -20,6 +20,25 @@ Breaking changes when `breaking`, else the category its type maps to (the data's
 It also counts what `[notes] chore = ""` did: entries hidden without a word (before) and hidden
 with a count, never a breaking one (after). The model's answers are cached in --predictions, so
 a second run (e.g. --page) does not classify again. Never commit the data or the predictions.
+
+Against the maintainers' own changelogs (issue 29):
+
+    python benchmarks/notes_sections.py --published CLONE[:CHANGELOG] [--published ...]
+                                        [--releases 10] [--check-sample 80] [--seed 29]
+
+Each CLONE is a repository that publishes a changelog (default CHANGELOG.md; a monorepo names its
+package's, e.g. vite:packages/vite/CHANGELOG.md). For each of its newest `--releases` releases
+whose heading has a compare link (`compare/v2.9.5...v2.9.6`: the range), the page `prtriage
+notes v2.9.5..v2.9.6` writes with the default settings (declared = trust, the same functions,
+no contributors or version line) is parsed back like the published one, and each published entry
+is matched to its landed change by commit or pull request. It scores: entries under the same
+section (headings mapped to categories: Bug Fixes/🩹 Fixes → fix, ...), scopes kept as published,
+release commits left out, identical entries merged. Then `declared = "check"` at thresholds t:
+the model (default model and adapter; the LLM's and the fused scorer's probabilities from one
+run, no reasoning) reads a seeded sample of `--check-sample` typed, published changes a
+repository, and its category replaces the type's where it disagrees with confidence >= t; the
+table says how often that put the entry in the published section. Answers are cached in
+--check-predictions (by commit), so a second run does not classify again.
 """
 
 from __future__ import annotations
@@ -441,7 +460,7 @@ def main() -> None:
     parser.add_argument(
         "--releases", type=int, default=10, help="with --published: each one's newest releases"
     )
-    parser.add_argument("--check-sample", type=int, default=45,
+    parser.add_argument("--check-sample", type=int, default=80,
                         help="with --published: typed changes a repository the model reads (declared = check)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--check-predictions", type=Path, default=CHECK_PREDICTIONS)

@@ -322,12 +322,13 @@ def test_a_scope_is_kept_bold_by_default_italic_or_left_out() -> None:
 
 def test_inline_code_stays_code_and_everything_else_stays_defused() -> None:
     title = "add `event.context.cache`, see @octocat <b>x</b> [a](https://e.com) `<img src=x>`"
-    line = to_markdown([scoped(title, "cache", "feat", 2519)], Settings()).splitlines()[2]
-    assert line == (
-        "- **cache:** add `event.context.cache`, see @\u2060octocat &lt;b&gt;x&lt;/b&gt; "
+    change = entry(C, (A,), f"feat: {title} (#2519)")
+    assert to_markdown([Entry(change, None)], Settings()).splitlines()[2] == (
+        "- add `event.context.cache`, see @\u2060octocat &lt;b&gt;x&lt;/b&gt; "
         "\\[a\\](https:\u2060//e.com) `<img src=x>` (#2519)"  # in a code span, HTML is shown, not run
     )
-    assert "- a lone \\` backtick (ccccccc)" in to_markdown([scoped("a lone ` backtick", None)], Settings())
+    lone = Entry(entry(C, (A,), "fix: a lone ` backtick"), None)
+    assert "- a lone \\` backtick (ccccccc)" in to_markdown([lone], Settings())
 
 
 def test_identical_entries_are_one_line_with_every_reference() -> None:
