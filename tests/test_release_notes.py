@@ -14,7 +14,6 @@ from git_helpers import commit, git
 from test_cli import _one_line_error, run
 
 from prtriage import release_notes
-from prtriage.commands import notes as notes_command
 from prtriage.core.categories import DEFAULT_CATEGORIES
 from prtriage.core.conventional import is_release
 from prtriage.core.errors import UsageError
@@ -447,20 +446,6 @@ def test_contributors_are_names_without_a_token_or_when_the_api_fails(
     out = capsys.readouterr()
     assert out.out.endswith("## Contributors\n\nAlice, Bob, Mallory\n") and len(gh.requests) == 1  # no retry
     assert out.err.count("prtriage: contributors stay names: GitHub API GET") == 1 and "401" in out.err
-
-
-def test_the_repository_comes_from_github_repository_or_origin(tmp_path: Path) -> None:
-    root = release_range(tmp_path)
-    assert notes_command.repository({}, root) is None
-    git(root, "remote", "add", "origin", "git@github.com:unjs/nitro.git")
-    assert notes_command.repository({}, root) == "unjs/nitro"
-    git(root, "remote", "set-url", "origin", "https://github.com/unjs/h3")
-    assert notes_command.repository({}, root) == "unjs/h3"
-    assert notes_command.repository({"GITHUB_REPOSITORY": "o/r"}, root) == "o/r"
-    assert notes_command.repository({"GITHUB_API_URL": "https://ghe.example.com/api/v3"}, root) is None
-    git(root, "remote", "set-url", "origin", "https://gitlab.com/unjs/h3")
-    assert notes_command.repository({}, root) is None
-    assert notes_command.login_lookup({"GITHUB_REPOSITORY": "o/r"}, root) is None  # no token: names
 
 
 def test_check_keeps_the_declared_section_unless_the_model_is_surer_than_check_override() -> None:
