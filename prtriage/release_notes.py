@@ -340,7 +340,7 @@ def to_markdown(
     hidden = {section: len(group) for section, group in groups.items() if section not in listed}
     if hidden or releases:
         lines += [_not_listed(releases, hidden), ""]
-    people = [shown for shown in map(contributor_markdown, contributors) if shown]
+    people = [text for text in map(contributor_markdown, contributors) if text]
     if people:
         lines += ["## Contributors", "", ", ".join(people), ""]
     return "\n".join(lines).rstrip("\n") + "\n" if groups or lines else "No changes to list.\n"
