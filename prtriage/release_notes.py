@@ -4,11 +4,15 @@ A change that landed is a first-parent commit of B not in A: a pull request's me
 ("Merge pull request #12 from ...", its title on the first body line), a squash commit ("Title
 (#12)"), or a commit pushed or rebased onto the branch. A Conventional Commits type in its title
 is the author's answer: with `declared = "trust"` (the notes' default) it decides the section and
-the model runs only on the changes without one; `check` runs the model on every change and
-reports where it disagrees with the type; `ignore` sorts by the model alone. The model reads each
+the model runs only on the changes without one; `check` runs the model on every change and keeps
+the type's section unless the model disagrees with more confidence than `check-override` (by
+default never: measured, docs/notes.md), marking the disagreement either way; `ignore` sorts by the model alone. The model reads each
 title without its prefix or `(#12)`, so it cannot read the answer. A `!` or a `BREAKING CHANGE:`
-footer puts a change under Breaking changes, first and never hidden. The page ends with the
-contributors (authors and Co-authored-by trailers, bots left out), and, given the previous tag, a
+footer puts a change under Breaking changes, first and never hidden. An entry shows its scope
+(`**api:** text`, as Conventional Changelog does) and the inline code of its title as code;
+identical entries are one line with every reference; release commits are counted, not listed.
+The page ends with the contributors (authors and Co-authored-by trailers, bots left out; as
+@login when the GitHub API says whose commits they are), and, given the previous tag, a
 suggested next version.
 """
 
@@ -22,9 +26,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from prtriage.core.conventional import PR_NUMBER, breaking_note, clean_body, clean_title, declared_type
+from prtriage.core.conventional import (
+    PR_NUMBER,
+    breaking_note,
+    clean_body,
+    clean_title,
+    declared_type,
+    is_release,
+)
 from prtriage.core.errors import GitError, UsageError
-from prtriage.core.escape import markdown_text
+from prtriage.core.escape import markdown_text, markdown_text_with_code
 from prtriage.core.progress import ProgressLine
 from prtriage.core.settings import Settings
 from prtriage.pipeline import (
@@ -63,6 +74,13 @@ class Landed:
     type_category: str | None  # the category that type maps to
     breaking: bool = False  # `type!:` or a BREAKING CHANGE footer
     breaking_note: str = ""  # the footer's description
+    scope: str | None = None  # the Conventional Commits scope, as written
+    release: bool = False  # a commit release tooling made (`chore(release): v1.2.3`)
+
+    @property
+    def reference(self) -> str:
+        """How GitHub links it in Markdown: the pull request, else the short commit."""
+        return f"#{self.number}" if self.number else self.sha[:7]
 
 
 @dataclass(frozen=True)
@@ -72,17 +90,24 @@ class Entry:
     change: Landed
     result: Result | None  # None: the declared type decided and the model did not run
     check: bool = False  # declared = check: flag where the type and the model disagree
+    override: float = 1.0  # declared = check: the model's category wins only above this confidence
 
     @property
     def category(self) -> str:
-        if self.result is None:
+        if self.result is None or self.kept:
             assert self.change.type_category is not None
             return self.change.type_category
         return self.result.category
 
     @property
+    def kept(self) -> bool:
+        """declared = check: the model disagrees, but not confidently enough to move the entry."""
+        r = self.result
+        return self.check and self.disagrees and r is not None and r.confidence <= self.override
+
+    @property
     def uncertain(self) -> bool:
-        return self.result is not None and self.result.uncertain
+        return self.result is not None and self.result.uncertain and not self.kept
 
     @property
     def disagrees(self) -> bool:
@@ -101,7 +126,8 @@ class Entry:
         c, r = self.change, self.result
         return {
             "sha": c.sha, "number": c.number, "title": c.title, "category": self.category,
-            "decided_by": "model" if r else "declared type",
+            "decided_by": "model" if r and not self.kept else "declared type", "scope": c.scope,
+            "model_category": r.category if r else None,
             "confidence": round(r.confidence, 6) if r else None, "uncertain": self.uncertain,
             "reasoning": r.reasoning if r else None, "breaking": c.breaking,
             "breaking_note": c.breaking_note or None, "commit_type": c.commit_type,
@@ -162,6 +188,8 @@ def landed(entry: git.LogEntry) -> Landed:
         type_category=declared.category if declared else None,
         breaking=(declared is not None and declared.breaking) or note is not None,
         breaking_note=" ".join((note or "").split()),
+        scope=(declared.scope or "").strip() or None if declared else None,
+        release=is_release(title),
     )
 
 
@@ -193,7 +221,9 @@ def classify_all(
                 raise GitError("a root commit: nothing to diff it against")
             spec = git.DiffSpec(range=f"{change.parent}..{change.sha}")
             found = change_from_git(repo, spec, settings.exclude, change.title, change.body)
-            entries.append(Entry(change, classify(found, engine, settings), check))
+            # a type outside the configured categories has no section to keep it in
+            checked = check and change.type_category in settings.category_names
+            entries.append(Entry(change, classify(found, engine, settings), checked, settings.check_override))
         except GitError as e:  # e.g. an empty merge: one change must not lose the others
             skipped.append(Skipped(change.sha, change.title, e.message))
         advance()
@@ -207,9 +237,14 @@ def disagreements(entries: Sequence[Entry]) -> list[str]:
     for e in entries:
         if e.check and e.disagrees and e.result is not None:
             c, r = e.change, e.result
+            where = (
+                f"kept under {c.type_category} (check-override: {e.override:g})"
+                if e.kept
+                else f"listed under {r.category}"
+            )
             lines.append(
                 f"{c.sha[:12]} {c.title!r}: '{c.commit_type}' means {c.type_category}, but the change "
-                f"looks like {r.category} ({r.confidence:.0%})"
+                f"looks like {r.category} ({r.confidence:.0%}): {where}"
             )
     return lines
 
@@ -232,23 +267,65 @@ def headings(settings: Settings) -> list[tuple[str, str]]:
     return result
 
 
-def _line(entry: Entry) -> list[str]:
+def _scope(scope: str | None, style: str) -> str:
+    """The scope before an entry's text, as the notes-scope setting says (none: left out)."""
+    shown = markdown_text(scope or "") if style != "none" else ""
+    if not shown:
+        return ""
+    return f"*({shown})* " if style == "italic" else f"**{shown}:** "
+
+
+def _text(entry: Entry, style: str) -> str:
     c = entry.change
-    line = f"- {markdown_text(c.title) or c.sha[:12]}"
-    line += f" (#{c.number})" if c.number else f" ({c.sha[:7]})"
-    if entry.check and entry.disagrees:
-        line += f" · commit type `{c.commit_type}`"
-    if entry.section == BREAKING and c.breaking_note:
-        return [line, f"  - {markdown_text(c.breaking_note)}"]
-    return [line]
+    return f"{_scope(c.scope, style)}{markdown_text_with_code(c.title) or c.sha[:12]}"
+
+
+def _mark(entry: Entry) -> str:
+    """declared = check: where the type and the model disagree, what the other one said."""
+    c, r = entry.change, entry.result
+    if not (entry.check and entry.disagrees and r is not None):
+        return ""
+    return (
+        f" · model: `{r.category}` ({r.confidence:.0%})"
+        if entry.kept
+        else f" · commit type `{c.commit_type}`"
+    )
+
+
+def _lines(group: Sequence[Entry], style: str) -> list[str]:
+    """One line per distinct entry of a section: identical ones (same scope, text, mark and
+    breaking note, case aside) are one line with every reference, in the order they landed."""
+    merged: dict[tuple[str, str, str], list[Entry]] = {}
+    for entry in group:
+        text = " ".join(_text(entry, style).split()).casefold()
+        merged.setdefault((text, _mark(entry), entry.change.breaking_note.casefold()), []).append(entry)
+    lines = []
+    for same in merged.values():
+        first = same[0]
+        refs = ", ".join(dict.fromkeys(e.change.reference for e in same))
+        lines.append(f"- {_text(first, style)} ({refs}){_mark(first)}")
+        note = markdown_text_with_code(first.change.breaking_note) if first.section == BREAKING else ""
+        if note:  # an empty item under a line would make that line a heading (`  -` underlines it)
+            lines.append(f"  - {note}")
+    return lines
+
+
+def _not_listed(releases: int, hidden: dict[str, int]) -> str:
+    """The line that counts what the page leaves out: release commits, and hidden categories."""
+    parts = [f"{releases} release commit{'s' if releases != 1 else ''}"] if releases else []
+    if hidden:
+        counts = ", ".join(f"{n} {section}" for section, n in hidden.items())
+        parts.append(f"{counts} (hidden by the notes config)")
+    return f"_Not listed: {'; '.join(parts)}._"
 
 
 def to_markdown(
     entries: Sequence[Entry], settings: Settings, title: str | None = None,
-    version: Version | None = None, contributors: Sequence[str] = (),
+    version: Version | None = None, contributors: Sequence[Contributor] = (), releases: int = 0,
 ) -> str:  # fmt: skip
     """The page: title, suggested version, breaking changes, each category, the uncertain ones,
-    what the config hides (counted), contributors."""
+    what it leaves out (counted: release commits, hidden categories), contributors (a login from
+    the GitHub API as `@login`, a name as text)."""
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(entry.section, []).append(entry)
@@ -258,14 +335,14 @@ def to_markdown(
     shown = [(BREAKING, BREAKING_HEADING), *headings(settings), (UNCERTAIN, UNCERTAIN_HEADING)]
     for section, heading in shown:
         if groups.get(section):
-            lines += [f"## {heading}", "", *(x for e in groups[section] for x in _line(e)), ""]
+            lines += [f"## {heading}", "", *_lines(groups[section], settings.notes_scope), ""]
     listed = {section for section, _ in shown}
     hidden = {section: len(group) for section, group in groups.items() if section not in listed}
-    if hidden:
-        counts = ", ".join(f"{n} {section}" for section, n in hidden.items())
-        lines += [f"_Not listed: {counts} (hidden by the notes config)._", ""]
-    if contributors:
-        lines += ["## Contributors", "", ", ".join(markdown_text(name) for name in contributors), ""]
+    if hidden or releases:
+        lines += [_not_listed(releases, hidden), ""]
+    people = [text for text in map(contributor_markdown, contributors) if text]
+    if people:
+        lines += ["## Contributors", "", ", ".join(people), ""]
     return "\n".join(lines).rstrip("\n") + "\n" if groups or lines else "No changes to list.\n"
 
 
@@ -280,7 +357,8 @@ def hidden_counts(entries: Sequence[Entry], settings: Settings) -> dict[str, int
 
 def to_json(
     spec: str, entries: Sequence[Entry], skipped: Sequence[Skipped], settings: Settings | None = None,
-    version: Version | None = None, contributors: Sequence[str] = (),
+    version: Version | None = None, contributors: Sequence[Contributor] = (),
+    releases: Sequence[Landed] = (),
 ) -> str:  # fmt: skip
     settings = settings or Settings()
     return json.dumps(
@@ -291,7 +369,9 @@ def to_json(
             "next_version": version.to_json() if version else None,
             "entries": [e.to_json() for e in entries],
             "hidden": hidden_counts(entries, settings),
-            "contributors": list(contributors),
+            "contributors": [p.name for p in contributors],
+            "logins": {p.name: p.login for p in contributors if p.login},
+            "release_commits": [{"sha": c.sha, "title": c.title} for c in releases],
             "skipped": [{"sha": s.sha, "title": s.title, "reason": s.reason} for s in skipped],
         },
         ensure_ascii=False,
@@ -347,15 +427,47 @@ def is_bot(name: str, email: str) -> bool:
     return "[bot]" in name.lower() or "[bot]" in email.lower() or name.strip().lower() in BOT_NAMES
 
 
-def contributors(repo: Path, revs: str) -> list[str]:
-    """The people behind the range's commits (authors and Co-authored-by trailers), names only,
-    once each (by name, case-insensitively), bots left out, sorted."""
-    people: dict[str, str] = {}
-    for name, email in git.authors(repo, revs):
-        name = " ".join(name.split())
-        if name and not is_bot(name, email):
-            people.setdefault(name.casefold(), name)
-    return sorted(people.values(), key=str.casefold)
+# A GitHub login: letters, digits and single inner hyphens, at most 39 characters. Nothing else
+# from the API reaches the page as a mention (an app's `name[bot]` is no person anyway).
+LOGIN = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")
+
+
+@dataclass(frozen=True)
+class Contributor:
+    name: str  # from git: the author's own text, always defused
+    login: str | None = None  # from the GitHub API: whose account the commit is, a real @mention
+
+
+def contributor_markdown(person: Contributor) -> str:
+    return f"@{person.login}" if person.login else markdown_text(person.name)
+
+
+def contributors(
+    repo: Path, revs: str, login_of: Callable[[str], str | None] | None = None
+) -> list[Contributor]:
+    """The people behind the range's commits (authors and Co-authored-by trailers), once each,
+    bots left out, sorted. With `login_of` (a commit → its author's GitHub login, through the API)
+    an author becomes `@login`: one lookup per distinct author email, people with one login are
+    one. A trailer is the commit's text, so a co-author stays a name (unless they also wrote a
+    commit in the range under the same name)."""
+    people: dict[tuple[str, str], Contributor] = {}  # by login, else by name (case-insensitively)
+    asked: dict[str, str | None] = {}  # email → login
+    for author in git.authors(repo, revs):
+        name = " ".join(author.name.split())
+        if not name or is_bot(name, author.email):
+            continue
+        login = None
+        if login_of is not None and not author.trailer:
+            email = author.email.casefold()
+            if email not in asked:
+                asked[email] = login_of(author.sha)
+            found = asked[email]
+            login = found if found and LOGIN.match(found) else None
+        key = ("login", login.casefold()) if login else ("name", name.casefold())
+        people.setdefault(key, Contributor(name, login))
+    named = {p.name.casefold() for p in people.values() if p.login}  # alice (a name) is @alice too
+    listed = [p for p in people.values() if p.login or p.name.casefold() not in named]
+    return sorted(listed, key=lambda p: (p.login or p.name).casefold())
 
 
 def previous_tag(repo: Path, start: str) -> str | None:
@@ -366,12 +478,21 @@ def previous_tag(repo: Path, start: str) -> str | None:
     return found if found and SEMVER.match(found) else None
 
 
+def split_releases(changes: Sequence[Landed], settings: Settings) -> tuple[list[Landed], list[Landed]]:
+    """The changes to list, and the release commits left out (counted), unless notes-releases."""
+    if settings.notes_releases:
+        return list(changes), []
+    return [c for c in changes if not c.release], [c for c in changes if c.release]
+
+
 def release_notes(
-    repo: Path, spec: str, settings: Settings, fmt: str, title: str | None, stderr: Console
-) -> str:
+    repo: Path, spec: str, settings: Settings, fmt: str, title: str | None, stderr: Console,
+    login_of: Callable[[str], str | None] | None = None,
+) -> str:  # fmt: skip
     """The notes for A..B as `fmt` (markdown or json); the model loads once, after the range is
-    known good, and only when a change needs it."""
-    changes = landed_changes(repo, spec)  # a bad ref or an empty range fails before the model loads
+    known good, and only when a change needs it. `login_of` names a commit's author's GitHub login."""
+    landed_all = landed_changes(repo, spec)  # a bad ref or an empty range fails before the model loads
+    changes, releases = split_releases(landed_all, settings)
     start, end = parse_range(spec)
     todo = sum(needs_model(c, settings) for c in changes)
     if todo:
@@ -387,7 +508,7 @@ def release_notes(
         stderr.print(f"prtriage: {line}", markup=False, highlight=False)
     previous = previous_tag(repo, start)
     version = next_version(previous, entries) if previous else None
-    people = contributors(repo, f"{start}..{end}")
+    people = contributors(repo, f"{start}..{end}", login_of)
     if fmt == "json":
-        return to_json(spec, entries, skipped, settings, version, people) + "\n"
-    return to_markdown(entries, settings, title, version, people)
+        return to_json(spec, entries, skipped, settings, version, people, releases) + "\n"
+    return to_markdown(entries, settings, title, version, people, len(releases))

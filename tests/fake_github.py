@@ -8,8 +8,9 @@ creates it only with issues: write. Issue comments (list, create, edit, delete) 
 the token writes is done by a bot (`github-actions[bot]`), what a test seeds with `label_by`,
 `unlabel_by` or `set_labels` may be a person's. As on GitHub, every label on an issue got there
 through an event: seed labels through those helpers, not by writing `issue_labels`. A pull
-request's files (`/pulls/N/files`) are listed with GitHub's fields, and files of commits
-(the contents API) are served as raw bytes. Every request is recorded for
+request's files (`/pulls/N/files`) are listed with GitHub's fields, files of commits
+(the contents API) are served as raw bytes, and a commit (`/commits/SHA`) names its author's
+account. Every request is recorded for
 the tests to check.
 """
 
@@ -63,6 +64,9 @@ class FakeGitHub:
     next_comment_id: int = 1000
     next_event_id: int = 5000
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (commit, path) → contents
+    # sha → the commit's `author` as GitHub gives it: the account its email belongs to, or None
+    # (no account has it); a sha not here is unknown to GitHub (422, as for a commit not pushed).
+    commits: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
@@ -199,6 +203,10 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     labels.remove(parts[3])
                     state.record(number, "unlabeled", parts[3], BOT)
                     return self._send(200, [{"name": n} for n in labels])
+            if parts[:1] == ["commits"] and len(parts) == 2 and method == "GET":
+                if parts[1] not in state.commits:
+                    return self._send(422, {"message": f"No commit found for SHA: {parts[1]}"})
+                return self._send(200, {"sha": parts[1], "author": state.commits[parts[1]]})
             if parts[:1] == ["contents"] and method == "GET":
                 return self._contents("/".join(parts[1:]), query.get("ref", ""))
             if parts[:1] == ["pulls"] and method == "GET":

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
+from fake_github import TOKEN, FakeGitHub, Server
 from git_helpers import commit, git
 from test_cli import _one_line_error, run
 
 from prtriage import release_notes
 from prtriage.core.categories import DEFAULT_CATEGORIES
+from prtriage.core.conventional import is_release
 from prtriage.core.errors import UsageError
 from prtriage.core.settings import Settings, resolve_settings
 from prtriage.pipeline.git import LogEntry
@@ -116,23 +119,23 @@ def made(title: str, category: str | None, commit_type: str | None = None, numbe
          check: bool = False, breaking: bool = False, **kw: float | None) -> Entry:  # fmt: skip
     """An entry: the model's `category`, or None for one its declared type decided (trust)."""
     type_category = {"feat": "feature", "fix": "fix", "docs": "docs", "chore": "chore"}.get(commit_type or "")
+    override = kw.pop("override", None) or 1.0
     change = Landed(C, A, title, "", number, commit_type, type_category, breaking)
-    return Entry(change, result(category, **kw) if category else None, check)  # type: ignore[arg-type]
+    return Entry(change, result(category, **kw) if category else None, check, override)  # type: ignore[arg-type]
 
 
 def test_markdown_groups_by_category_in_order_and_flags_disagreeing_types() -> None:
-    entries = [  # declared = check: the model decides, the disagreements are marked
+    entries = [  # declared = check: the type decides unless the model is sure; disagreements are marked
         made("Add multiply", "feature", "feat", 13, check=True),
-        made("Guard zero", "fix", "feat", 12, check=True),  # the type says feature, the model fix
+        made("Guard zero", "fix", "feat", 12, check=True),  # the type says feature, the model fix (90%)
         made("Explain install", "docs", check=True),
-        made("Speed up parsing", "perf", "fix", 15, check=True),
+        made("Speed up parsing", "perf", "fix", 15, check=True, override=0.85),  # the model is surer (90%)
         made("Maybe a test", "test", min_confidence=0.95, check=True),
     ]
     text = to_markdown(entries, Settings(), title="v0.2.0")
     assert text == (
         "# v0.2.0\n\n"
-        "## Features\n\n- Add multiply (#13)\n\n"
-        "## Fixes\n\n- Guard zero (#12) · commit type `feat`\n\n"
+        "## Features\n\n- Add multiply (#13)\n- Guard zero (#12) · model: `fix` (90%)\n\n"
         "## Performance\n\n- Speed up parsing (#15) · commit type `fix`\n\n"
         "## Documentation\n\n- Explain install (ccccccc)\n\n"
         "## Not sorted (below min-confidence)\n\n- Maybe a test (ccccccc)\n"
@@ -171,7 +174,8 @@ def test_notes_for_a_range_in_one_process(tmp_path: Path) -> None:
     assert [(e["number"], e["commit_type"]) for e in entries] == [(12, "fix"), (13, "feat"), (None, "docs")]
     for e in entries:
         assert e["category"] in NAMES and 0 < e["confidence"] <= 1 and e["uncertain"] is False
-        assert e["disagrees"] == (e["type_category"] != e["category"])
+        assert e["disagrees"] == (e["type_category"] != e["model_category"])
+        assert e["category"] == e["type_category"]  # check-override 1.0: the type's section, always
     (root / ".prtriage.toml").write_text('[notes]\ndocs = "Docs first"\n')
     md = run(root, "notes", "v0.1.0..", "--title", "calc v0.2.0", env=check)
     assert md.returncode == 0, md.stderr
@@ -187,7 +191,7 @@ def test_notes_for_a_range_in_one_process(tmp_path: Path) -> None:
                          ("perf", "Performance"), ("refactor", "Refactoring"), ("test", "Tests"),
                          ("ci", "CI"), ("build", "Build"), ("deps", "Dependencies"), ("chore", "Chores")])  # fmt: skip
         assert section == expected[e["category"]]
-        assert ("commit type" in line) == e["disagrees"]
+        assert ("commit type" in line or "· model: " in line) == e["disagrees"]
 
 
 # --- declared types, breaking changes, contributors and the next version ---------------------------
@@ -256,9 +260,13 @@ def test_check_reports_disagreements_and_ignore_sorts_by_the_model(
     data = json.loads(out.out)
     assert fake.scored == 4 and data["declared"] == "check" and data["schema_version"] == 1
     assert [(e["category"], e["decided_by"], e["disagrees"]) for e in data["entries"]] == [
-        ("fix", "model", True), ("fix", "model", True), ("fix", "model", True), ("fix", "model", False),
+        ("feature", "declared type", True), ("chore", "declared type", True),  # the model is not sure
+        ("refactor", "declared type", True), ("fix", "model", False),  # enough (80%) to move them
     ]  # fmt: skip
-    assert "'feat' means feature, but the change looks like fix (80%)" in out.err
+    assert (
+        "'feat' means feature, but the change looks like fix (80%): kept under feature (check-override: 1)"
+        in out.err
+    )
     assert data["next_version"] == {"previous": "v1.4.2", "next": "v2.0.0", "bump": "major"}
     assert data["contributors"] == ["Alice", "Bob", "Carol"] and data["entries"][2]["breaking"] is True
     monkeypatch.setenv("PRTRIAGE_DECLARED", "ignore")
@@ -284,3 +292,188 @@ def test_the_next_version_follows_the_changes_from_the_previous_tag(tmp_path: Pa
     assert release_notes.previous_tag(root, "v1.4.2") == "v1.4.2"
     assert release_notes.previous_tag(root, start) == "v1.4.2"  # the nearest tag before a commit
     assert release_notes.previous_tag(root, "HEAD~1") is None  # the nearest is no version
+
+
+# --- notes a maintainer publishes unedited ----------------------------------------------------------
+
+
+def scoped(
+    title: str, scope: str | None, commit_type: str = "fix", number: int | None = None, sha: str = C
+) -> Entry:
+    """An entry its declared type decided (trust), with a scope."""
+    category = {"feat": "feature", "fix": "fix", "docs": "docs", "chore": "chore"}[commit_type]
+    return Entry(Landed(sha, A, title, "", number, commit_type, category, scope=scope), None)
+
+
+def test_a_scope_is_kept_bold_by_default_italic_or_left_out() -> None:
+    change = entry(C, (A,), "fix(netlify): ensure preview command is correct (#2561)")
+    assert (change.scope, change.title) == ("netlify", "ensure preview command is correct")
+    entries = [Entry(change, None), scoped("Guard zero", None, number=12)]
+    assert to_markdown(entries, Settings()) == (
+        "## Fixes\n\n- **netlify:** ensure preview command is correct (#2561)\n- Guard zero (#12)\n"
+    )
+    italic = to_markdown(entries, Settings(notes_scope="italic"))
+    assert "- *(netlify)* ensure preview command is correct (#2561)" in italic
+    assert "- ensure preview command is correct (#2561)" in to_markdown(entries, Settings(notes_scope="none"))
+    # the scope is the author's text too: no markup of its own
+    assert "- **\\*\\*x\\*\\* @\u2060a:** y (ccccccc)" in to_markdown([scoped("y", "**x** @a")], Settings())
+
+
+def test_inline_code_stays_code_and_everything_else_stays_defused() -> None:
+    title = "add `event.context.cache`, see @octocat <b>x</b> [a](https://e.com) `<img src=x>`"
+    change = entry(C, (A,), f"feat: {title} (#2519)")
+    assert to_markdown([Entry(change, None)], Settings()).splitlines()[2] == (
+        "- add `event.context.cache`, see @\u2060octocat &lt;b&gt;x&lt;/b&gt; "
+        "\\[a\\](https:\u2060//e.com) `<img src=x>` (#2519)"  # in a code span, HTML is shown, not run
+    )
+    lone = Entry(entry(C, (A,), "fix: a lone ` backtick"), None)
+    assert "- a lone \\` backtick (ccccccc)" in to_markdown([lone], Settings())
+
+
+def test_identical_entries_are_one_line_with_every_reference() -> None:
+    subjects = [(A, "chore(deps): update all non-major dependencies (#12)"), (B, "chore(deps): update all non-major dependencies"),
+                (C, "docs: Fix typo (#3)"), (C, "chore(deps): update all non-major dependencies (#19)"),
+                (B, "chore: update all non-major  dependencies (#20)"),  # no scope: another line
+                (A, "docs: fix typo (#4)"), (A, "fix: fix typo (#5)")]  # fmt: skip
+    text = to_markdown([Entry(entry(sha, (A,), subject), None) for sha, subject in subjects], Settings())
+    assert text == (
+        "## Fixes\n\n- fix typo (#5)\n\n"  # another section: another line
+        "## Documentation\n\n- Fix typo (#3, #4)\n\n"
+        "## Dependencies\n\n- **deps:** update all non-major dependencies (#12, bbbbbbb, #19)\n"
+        "- update all non-major  dependencies (#20)\n"
+    )
+
+
+def test_release_commits_are_recognised_and_nothing_else() -> None:
+    for subject in ("chore(release): v2.9.5", "release: v8.2.2", "chore(main): release 17.11.1 (#2864)",
+                    "release: plugin-legacy@8.2.3", "v2.0.0", "Version Packages (#40)", "chore: bump version to 1.2.3"):  # fmt: skip
+        assert is_release(subject), subject
+    for subject in ("feat(release): support prereleases", "chore: release notes generation", "docs: release process",
+                    "Publish the docs site", "fix(release): keep the changelog's links"):  # fmt: skip
+        assert not is_release(subject), subject
+
+
+def release_range(tmp_path: Path) -> Path:
+    """v2.9.5, then a fix, the release commit of v2.9.6 and a feature, by two people."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "init", {"a.txt": "a\n"})
+    git(root, "tag", "v2.9.5")
+    commit(root, "fix(types): infer `T` when method is omitted (#2551)", {"a.txt": "b\n"},
+           "--author", "Alice <alice@example.com>", "-m", "Co-authored-by: Mallory <victim@example.com>")  # fmt: skip
+    commit(
+        root, "chore(release): v2.9.6", {"CHANGELOG.md": "# v2.9.6\n"}, "--author", "Alice <a@example.org>"
+    )
+    commit(root, "feat: add a cache (#2519)", {"c.txt": "c\n"}, "--author", "Bob <bob@example.com>")
+    commit(root, "docs: tidy", {"d.txt": "d\n"}, "--author", "alice <alice@example.com>")
+    return root
+
+
+def test_release_commits_are_counted_not_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = release_range(tmp_path)
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD") == 0
+    out = capsys.readouterr().out
+    assert "v2.9.6" not in out.replace("Suggested next version: **v2.10.0**", "")
+    assert "_Not listed: 1 release commit._" in out
+    assert "- **types:** infer `T` when method is omitted (#2551)" in out
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [c["title"] for c in data["release_commits"]] == ["v2.9.6"]
+    assert [e["scope"] for e in data["entries"]] == ["types", None, None]
+    (root / ".prtriage.toml").write_text("notes-releases = true\n")  # listed, as before
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD") == 0
+    out = capsys.readouterr().out
+    assert "- **release:** v2.9.6 (" in out and "Not listed" not in out
+
+
+@pytest.fixture
+def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    state = FakeGitHub(repository="unjs/nitro")
+    with Server(state):
+        monkeypatch.setenv("GITHUB_API_URL", state.url)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "unjs/nitro")
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        yield state
+
+
+def accounts(root: Path, gh: FakeGitHub, logins: dict[str, str | None]) -> None:
+    """GitHub's side: each commit's author account, from its email (None: no account has it)."""
+    for line in git(root, "log", "--format=%H %ae").splitlines():
+        sha, email = line.split()
+        login = logins.get(email)
+        gh.commits[sha] = {"login": login, "type": "User"} if login else None
+
+
+def test_contributors_are_logins_from_the_api_one_request_per_author(
+    tmp_path: Path, gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = release_range(tmp_path)
+    commit(root, "fix: more (#2552)", {"e.txt": "e\n"}, "--author", "Bob <bob@example.com>")
+    commit(root, "fix: an unlinked email (#2553)", {"f.txt": "f\n"}, "--author", "Carol <carol@example.com>")
+    commit(
+        root, "fix: a login that is no login (#2554)", {"g.txt": "g\n"}, "--author", "Eve <eve@example.com>"
+    )
+    accounts(root, gh, {"alice@example.com": "alice-gh", "a@example.org": "alice-gh", "bob@example.com": "bob",
+                        "eve@example.com": "x](https://evil)", "victim@example.com": "victim"})  # fmt: skip
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD") == 0
+    out = capsys.readouterr().out
+    # Alice's two emails are one person, her co-author trailer is text (a name, never a mention),
+    # Carol's email has no account, and what is not a login is not used as one.
+    assert out.endswith("## Contributors\n\n@alice-gh, @bob, Carol, Eve, Mallory\n")
+    asked = [r.path for r in gh.requests]
+    assert len(asked) == len(set(asked)) == 5  # alice@example.com, a@example.org, bob, carol, eve
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in gh.requests)
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["logins"] == {"Alice": "alice-gh", "Bob": "bob"}
+    assert data["contributors"] == ["Alice", "Bob", "Carol", "Eve", "Mallory"]
+
+
+def test_contributors_are_names_without_a_token_or_when_the_api_fails(
+    tmp_path: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = release_range(tmp_path)
+    accounts(root, gh, {"alice@example.com": "alice-gh", "bob@example.com": "bob"})
+    monkeypatch.delenv("GITHUB_TOKEN")
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD") == 0
+    assert capsys.readouterr().out.endswith("## Contributors\n\nAlice, Bob, Mallory\n") and gh.requests == []
+    monkeypatch.setenv("GITHUB_TOKEN", "expired")
+    assert run_main("notes", "-C", str(root), "v2.9.5..HEAD") == 0
+    out = capsys.readouterr()
+    assert out.out.endswith("## Contributors\n\nAlice, Bob, Mallory\n") and len(gh.requests) == 1  # no retry
+    assert out.err.count("prtriage: contributors stay names: GitHub API GET") == 1 and "401" in out.err
+
+
+def test_check_keeps_the_declared_section_unless_the_model_is_surer_than_check_override() -> None:
+    def checked(title: str, confidence: float, override: float = 1.0) -> Entry:
+        change = Landed(C, A, title, "", 12, "fix", "fix")
+        return Entry(change, result("perf", confidence), True, override)
+
+    kept, never = checked("Guard zero", 0.9), checked("Guard one", 1.0)  # the default: never moved
+    moved, unsure = checked("Speed up parsing", 0.95, 0.9), checked("Guard two", 0.9, 0.9)
+    agree = made("Add multiply", "feature", "feat", 13, check=True)
+    assert [(e.category, e.disagrees, e.kept) for e in (kept, never, moved, unsure, agree)] == [
+        ("fix", True, True), ("fix", True, True), ("perf", True, False), ("fix", True, True),
+        ("feature", False, False),
+    ]  # fmt: skip
+    text = to_markdown([kept, moved, agree], Settings())
+    assert "## Fixes\n\n- Guard zero (#12) · model: `perf` (90%)\n" in text
+    assert "## Performance\n\n- Speed up parsing (#12) · commit type `fix`\n" in text
+    assert "- Add multiply (#13)\n" in text
+    assert [e["decided_by"] for e in json.loads(to_json("a..b", [kept, moved, agree], []))["entries"]] == [
+        "declared type", "model", "model",
+    ]  # fmt: skip
+    first, second = release_notes.disagreements([kept, moved])
+    assert first.endswith("looks like perf (90%): kept under fix (check-override: 1)")
+    assert second.endswith("looks like perf (95%): listed under perf")
+    assert resolve_settings({}, env={"PRTRIAGE_CHECK_OVERRIDE": "0.9"}, cwd=Path("/")).check_override == 0.9
+
+
+def test_a_breaking_note_that_escapes_to_nothing_adds_no_line() -> None:
+    """`  - ` with nothing after it under an entry would turn that entry into a heading."""
+    change = entry(C, (A,), "feat!: drop v1 (#14)", "BREAKING CHANGE: \x1b\x7f")
+    assert to_markdown([Entry(change, None)], Settings()) == "## Breaking changes\n\n- drop v1 (#14)\n"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,11 @@ from prtriage.commands.common import ModelFlags, stderr
 from prtriage.core import errors
 from prtriage.core.settings import resolve_settings
 from prtriage.pipeline import git
+
+REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# origin on github.com, over https or ssh: the repository whose API knows these commits.
+GITHUB_REMOTE = re.compile(r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+                           r"(?P<repository>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,44 @@ def run(options: NotesOptions) -> int:
              "exclude": o.exclude}  # fmt: skip
     cwd = o.repo.resolve()
     settings = resolve_settings(flags, cwd=cwd, config_file=o.config)
-    text = release_notes.release_notes(git.repo_root(cwd), o.range_, settings, o.fmt, o.title, stderr())
+    root = git.repo_root(cwd)
+    login_of = login_lookup(os.environ, root)
+    text = release_notes.release_notes(root, o.range_, settings, o.fmt, o.title, stderr(), login_of)
     click.echo(text, nl=False)
     return errors.EXIT_OK
+
+
+def repository(env: Mapping[str, str], root: Path) -> str | None:
+    """owner/name: GITHUB_REPOSITORY (in a workflow), else origin's when it is on github.com."""
+    named = env.get("GITHUB_REPOSITORY", "")
+    if REPOSITORY.match(named):
+        return named
+    if env.get("GITHUB_API_URL"):  # GitHub Enterprise: origin's host is not github.com's API
+        return None
+    m = GITHUB_REMOTE.match(git.run_git(root, "remote", "get-url", "origin", check=False).strip())
+    return m["repository"] if m else None
+
+
+def login_lookup(env: Mapping[str, str], root: Path) -> Callable[[str], str | None] | None:
+    """A commit → its author's login through the API, when a token and a repository are at hand;
+    None otherwise (contributors are names). The first failure (rate limit, bad token) is said
+    once on stderr and the rest of the page keeps names: notes never fail for a contributors line."""
+    from prtriage.github.api import GitHubClient, GitHubError, token_from_env
+
+    name = repository(env, root) if token_from_env(env) else None
+    if name is None:
+        return None
+    client = GitHubClient.from_env(env, need_token=True)
+    failed: list[GitHubError] = []
+
+    def login_of(sha: str) -> str | None:
+        if failed:
+            return None
+        try:
+            return client.commit_author_login(name, sha)
+        except GitHubError as e:
+            failed.append(e)
+            stderr().print(f"prtriage: contributors stay names: {e.message}", markup=False, highlight=False)
+            return None
+
+    return login_of

@@ -19,11 +19,15 @@ TRAILER = re.compile(
     r"Helped-by|Cc|Change-Id|Reviewed-on|Approved-by|Release-note|Co-Authored-By):",
     re.IGNORECASE,
 )
+# What release tooling writes: `v1.2.3`, `release 1.2.3` / `release v2` / `release pkg@1.2.3`,
+# `bump version to ...`, `publish`, changesets' `Version Packages`; not `release notes page`.
+_VERSION = r"(v?\d+\.\d+\S*|\S+@v?\d\S*)"
 RELEASE = re.compile(
-    r"^(v?\d+\.\d+\.\d+\S*|release\b.*|(bump|prepare)\s+(the\s+)?version\b.*|publish\b.*|"
-    r"version packages\b.*)$",
+    rf"^({_VERSION}|(release|publish)(\s*:?\s*({_VERSION}|(new\s+)?versions?\b|packages?\b).*)?|"
+    r"(bump|prepare)\s+(the\s+)?version\b.*|version packages\b.*)$",
     re.IGNORECASE,
 )
+RELEASE_TYPES = ("chore", "build", "release")  # `feat(release): ...` is a feature about releasing
 DEPS_SUBJECT = re.compile(
     r"\b((bump|update|upgrade|pin|downgrade)\b.*\b(from|to)\s+v?\d|dependenc(y|ies)|deps\b|lock ?file)",
     re.IGNORECASE,
@@ -74,12 +78,16 @@ def clean_body(body: str) -> str:
 
 
 def is_release(subject: str) -> bool:
+    """A commit release tooling makes (`chore(release): v1.2.3`, `release: v8.2.2`, `chore(main):
+    release 17.11.1`, `v2.0.0`, `Version Packages`): no change of its own to list or learn from."""
     parsed = parse_subject(subject)
     if parsed is None:
-        return bool(RELEASE.match(subject.strip()))
-    if parsed.type == "release" or (parsed.scope or "").lower() in ("release", "version"):
+        return bool(RELEASE.match(PR_NUMBER.sub("", subject).strip()))
+    if parsed.type == "release":
         return True
-    return parsed.type in ("chore", "build") and bool(RELEASE.match(parsed.description))
+    if parsed.type not in RELEASE_TYPES:
+        return False
+    return (parsed.scope or "").lower() in ("release", "version") or bool(RELEASE.match(parsed.description))
 
 
 def category_for(subject: Subject, type_map: Mapping[str, str]) -> str | None:

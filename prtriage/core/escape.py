@@ -73,6 +73,31 @@ def markdown_code(text: str, in_table: bool = False) -> str:
     return fence + text + fence
 
 
+# A code span as CommonMark reads one: a run of backticks, text, and a run of the same length.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def markdown_text_with_code(text: str) -> str:
+    """`markdown_text`, except that the code spans the author wrote (`` `event.context.cache` ``)
+    stay code: in a code span nothing is markup, a link or a mention, so it needs no escape.
+    Everything around them is escaped as `markdown_text` escapes it."""
+    text = one_line(text)
+    parts, last = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        parts += [_kept_spaces(text[last : m.start()]), markdown_code(m.group(2))]
+        last = m.end()
+    parts.append(_kept_spaces(text[last:]))
+    return "".join(parts)
+
+
+def _kept_spaces(text: str) -> str:
+    """markdown_text of a piece of a line, keeping the spaces that separate it from a code span."""
+    core = text.strip()
+    if not core:
+        return text
+    return text[: len(text) - len(text.lstrip())] + markdown_text(core) + text[len(text.rstrip()) :]
+
+
 def workflow_data(text: str) -> str:
     """A workflow command's message: `%`, CR and LF escaped, so it stays one command; the other
     characters some readers take for a line end (form feed, U+2028, ...) become spaces."""

@@ -138,6 +138,17 @@ class GitHubClient:
             match = _NEXT.search(response.headers.get("Link", "") or "")
             url = match.group(1) if match else None
 
+    def commit_author_login(self, repository: str, sha: str) -> str | None:
+        """The login of the account GitHub credits with a commit (it matches the commit's email
+        to an account); None when no account has that email, or GitHub does not know the commit."""
+        response = self.request("GET", f"/repos/{repository}/commits/{quote(sha)}", allow=(404, 422))
+        if response.status in (404, 422):  # not pushed (yet), or not this repository's
+            return None
+        data = response.json()
+        author = data.get("author") if isinstance(data, dict) else None
+        login = author.get("login") if isinstance(author, dict) else None
+        return login if isinstance(login, str) else None
+
 
 def failure(method: str, path: str, response: Response) -> GitHubError:
     """The error for an unexpected status, with a hint for the usual causes."""

@@ -300,17 +300,27 @@ _CO_AUTHOR = re.compile(
 )
 
 
-def authors(repo: Path, revs: str) -> list[tuple[str, str]]:
-    """(name, email) of every author of the non-merge commits of `revs` (A..B), oldest first,
-    with each Co-authored-by trailer's person after its commit's author; repeats kept."""
-    out = run_git(repo, "log", "--reverse", "--no-merges", "--format=%an%x00%ae%x00%B%x1e", revs, "--")
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+    sha: str  # the commit they wrote, or whose Co-authored-by trailer names them
+    trailer: bool = False  # named by a Co-authored-by trailer (the commit's text), not its author
+
+
+def authors(repo: Path, revs: str) -> list[Author]:
+    """Every author of the non-merge commits of `revs` (A..B), oldest first, with each
+    Co-authored-by trailer's person after its commit's author; repeats kept."""
+    out = run_git(repo, "log", "--reverse", "--no-merges", "--format=%H%x00%an%x00%ae%x00%B%x1e", revs, "--")
     found = []
     for record in out.split("\x1e"):
-        fields = record.strip("\n").split("\x00", 2)
-        if len(fields) == 3:
-            name, email, body = fields
-            found.append((name.strip(), email.strip()))
-            found += [(m["name"].strip(), m["email"].strip()) for m in _CO_AUTHOR.finditer(body)]
+        fields = record.strip("\n").split("\x00", 3)
+        if len(fields) == 4:
+            sha, name, email, body = fields
+            found.append(Author(name.strip(), email.strip(), sha))
+            found += [
+                Author(m["name"].strip(), m["email"].strip(), sha, True) for m in _CO_AUTHOR.finditer(body)
+            ]
     return found
 
 
