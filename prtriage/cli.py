@@ -172,7 +172,8 @@ def _label_options(condition: str) -> _Decorator:
 @click.option("--ray-actors", type=click.IntRange(min=1),
               help="With --ray: actors, each loading the model once with --threads CPUs [1] (default: all CPUs).")  # fmt: skip
 @click.option("--reasoning-tokens", type=int,
-              help="At most this many tokens of reasoning (0: none, the fastest for bulk labelling) [48].")  # fmt: skip
+              help="With reasoning = \"model\" in the config: at most this many tokens of the adapter's own "
+              "reasoning (0: none). The default reasoning is built from the scores, not generated [48].")  # fmt: skip
 @_repo_option
 @click.option("--github", is_flag=True,
               help="Classify this GitHub Actions run's pull request; write outputs, summary, annotations.")  # fmt: skip

@@ -298,29 +298,104 @@ def build(runs: Path, context: int) -> dict[str, Any]:
     }
 
 
-def decide(report: dict[str, Any]) -> dict[str, Any]:
-    """The issue's ship rule, applied to the numbers: which adapter and which scorer ship.
+EXPLAINED = "v1 fused, explained"  # the default since issue 27: v1 fused, the reasoning built from the scores
+NEW_ADAPTERS = ("v3",)  # adapters measured against v1 by the ship rule
+F1_SLACK = (
+    0.01  # macro-F1 a new adapter's fused scorer may give up against v1 fused (prose must not cost more)
+)
+REASONING_TARGETS = {"pass": 0.95, "contradictions": 0.0, "invented_paths": 0.0}
 
-    v3 fused ships if its macro-F1 beats v1 fused's (95% paired interval above zero), its
-    reasonings pass at least 90% and its flip rate (all placements) is no higher than v1 fused's.
-    Otherwise v1 stays. The fused scorer becomes the default if it beats each of its parts (the
-    adapter alone and the new lexical model) with an interval above zero.
-    """
-    models, ci, flips = report["sample"]["models"], report["intervals"], report["flip_rates"]
-    v3 = models["v3 fused"]
-    v3_ships = (
-        ci["v3 fused minus v1 fused"][0] > 0
-        and v3.get("reasoning", {}).get("pass", 0.0) >= 0.9
-        and flips["v3 fused"]["all"] <= flips["v1 fused"]["all"]
+
+def _meets_reasoning(m: dict[str, Any]) -> bool:
+    r = m.get("reasoning") or {}
+    return (
+        r.get("pass", 0.0) >= REASONING_TARGETS["pass"]
+        and r.get("contradictions", 1.0) <= REASONING_TARGETS["contradictions"]
+        and r.get("invented_paths", 1.0) <= REASONING_TARGETS["invented_paths"]
     )
-    adapter = "v3" if v3_ships else "v1"
-    fused = f"{adapter} fused"
-    fused_ships = ci[f"{fused} minus {adapter}"][0] > 0 and ci[f"{fused} minus lexical (new)"][0] > 0
+
+
+def _adapter_ships(report: dict[str, Any], adapter: str) -> bool:
+    """A new adapter ships if its fused macro-F1 is at most F1_SLACK below v1 fused's (or above), its
+    reasonings meet the targets, and its flip rate is no higher than v1 fused's."""
+    models, flips = report["sample"]["models"], report["flip_rates"]
+    new, old = models[f"{adapter} fused"], models["v1 fused"]
+    return (
+        new["macro_f1"] >= old["macro_f1"] - F1_SLACK
+        and _meets_reasoning(new)
+        and flips[f"{adapter} fused"]["all"] <= flips["v1 fused"]["all"]
+    )
+
+
+def decide(report: dict[str, Any]) -> dict[str, Any]:
+    """The ship rule (issue 27), applied to the numbers: which adapter, scorer and reasoning ship.
+
+    A new adapter ships if `_adapter_ships`; otherwise v1 stays. The fused scorer is the default
+    when it leads the adapter alone on the test repositories' point estimate and is better
+    calibrated (lower ECE). With v1, the reasoning is the one built from the scores (the
+    `EXPLAINED` row) when that meets the reasoning targets.
+    """
+    models = report["sample"]["models"]
+    adapter = next((a for a in NEW_ADAPTERS if _adapter_ships(report, a)), "v1")
+    fused, alone = models[f"{adapter} fused"], models[adapter]
+    fused_ships = fused["macro_f1"] > alone["macro_f1"] and fused["ece"] < alone["ece"]
+    default = f"{adapter} fused" if fused_ships else adapter
+    explained = models.get(EXPLAINED)
+    if adapter == "v1" and fused_ships and explained is not None and _meets_reasoning(explained):
+        return {"adapter": adapter, "scorer": "fused", "default": EXPLAINED, "reasoning": "evidence"}
     return {
         "adapter": adapter,
         "scorer": "fused" if fused_ships else "llm",
-        "default": fused if fused_ships else adapter,
+        "default": default,
+        "reasoning": "model",
     }
+
+
+def add_explained(runs: Path, report: dict[str, Any]) -> None:
+    """The runs made after examples/v3/evaluate.sh, added to its report: the default as it ships
+    since issue 27 (`prtriage eval` with no model flags on the same 400 records,
+    runs/v3/eval/default-test.jsonl), and the deterministic teacher's reasoning for the same answers
+    (a reference row for the reasoning check only)."""
+    from prtriage.core.settings import Settings
+    from prtriage.dataset.teacher import teach
+    from prtriage.evaluation.metrics import reasoning_summary
+    from prtriage.evaluation.predict import load_eval_records, sample_reasonings
+    from prtriage.evaluation.prediction_record import load_predictions
+    from prtriage.pipeline.change import change_from_record
+    from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning
+
+    names = Settings().category_names
+    sample = load_eval_records(runs / "data" / "test.jsonl", names, [], LLM_LIMIT, SEED)
+    preds = load_predictions(runs / "eval" / "default-test.jsonl")
+    if [p.id for p in preds] != [str(r["id"]) for r in sample]:
+        raise SystemExit("default-test.jsonl is not the 400-record test sample (--limit 400 --seed 0?)")
+    models = report["sample"]["models"]
+    row = _summary(preds, names)
+    same = ("macro_f1", "accuracy", "per_category_f1", "ece")
+    if any(row[k] != models["v1 fused"][k] for k in same):
+        raise SystemExit(f"{EXPLAINED} does not answer as v1 fused did: rerun its attack sample too")
+    models[EXPLAINED] = row
+    # Same answers as v1 fused (checked above), so the same planted instructions flip them.
+    report["flip_rates"][EXPLAINED] = report["flip_rates"]["v1 fused"]
+    teacher = []
+    for p, r in zip(preds, sample):
+        change = change_from_record(r, ())
+        text = teach(change.title, change.files, p.predicted)
+        facts = ChangeFacts.of(change.title, [f.path for f in change.files], r["diff"])
+        teacher.append(replace(p, reasoning=text, flags=check_reasoning(text, p.predicted, names, facts)))
+    said = reasoning_summary(teacher)
+    rates = said["flag_rates"]
+    report["reasoning_reference"] = {
+        "teacher": {"checked": said["checked"], "pass": round(said["pass_rate"], 3),
+                    "contradictions": round(rates["other-category"], 3),
+                    "invented_paths": round(rates["invented-path"], 3),
+                    "bare_category": round(rates["bare-category"], 3)},
+    }  # fmt: skip
+    report["reasonings"][EXPLAINED] = [
+        {"record": p.id, "answer": p.predicted, "confidence": round(p.confidence, 2), "truth": p.truth,
+         "reasoning": p.reasoning, "flags": list(p.flags)}
+        for p in sample_reasonings(preds, 10, SEED)
+    ]  # fmt: skip
 
 
 def _pct(x: float | None) -> str:
@@ -358,31 +433,45 @@ def _yes(ok: bool) -> str:
 
 def _decision_text(report: dict[str, Any]) -> str:
     """The ship rule, each condition with its number, and what it chose."""
-    d, models, ci, flips = (
-        report["decision"],
-        report["sample"]["models"],
-        report["intervals"],
-        report["flip_rates"],
-    )
-    lo, hi = ci["v3 fused minus v1 fused"]
-    passed = models["v3 fused"].get("reasoning", {}).get("pass", 0.0)
-    f3, f1 = flips["v3 fused"]["all"], flips["v1 fused"]["all"]
+    d, models, flips = report["decision"], report["sample"]["models"], report["flip_rates"]
     adapter = d["adapter"]
-    a_lo, a_hi = ci[f"{adapter} fused minus {adapter}"]
-    l_lo, l_hi = ci[f"{adapter} fused minus lexical (new)"]
-    o_lo, o_hi = ci[f"{adapter} fused minus v1 fused (old lexical)"]
+    lines = []
+    for new in NEW_ADAPTERS:
+        m, old = models[f"{new} fused"], models["v1 fused"]
+        r = m.get("reasoning") or {}
+        f_new, f_old = flips[f"{new} fused"]["all"], flips["v1 fused"]["all"]
+        lines += [
+            f"- {new} fused's macro-F1 at most {F1_SLACK} below v1 fused's or above: {m['macro_f1']:.3f} against "
+            f"{old['macro_f1']:.3f}, {_yes(m['macro_f1'] >= old['macro_f1'] - F1_SLACK)};\n",
+            f"- its reasonings pass at least {REASONING_TARGETS['pass']:.0%} with no contradiction and no invented "
+            f"path: {r.get('pass', 0):.0%}, {r.get('contradictions', 0):.0%}, {r.get('invented_paths', 0):.0%}, "
+            f"{_yes(_meets_reasoning(m))};\n",
+            f"- its flip rate is no higher than v1 fused's: {f_new:.0%} against {f_old:.0%}, {_yes(f_new <= f_old)};\n",
+        ]
+    fused, alone = models[f"{adapter} fused"], models[adapter]
+    lines.append(
+        f"- the fused scorer leads {adapter} alone on macro-F1, {fused['macro_f1']:.3f} against {alone['macro_f1']:.3f}, "
+        f"and is better calibrated, ECE {fused['ece']:.3f} against {alone['ece']:.3f}: "
+        f"{_yes(fused['macro_f1'] > alone['macro_f1'] and fused['ece'] < alone['ece'])} for fused as the default"
+    )
+    explained = models.get(EXPLAINED)
+    if explained is not None:
+        r = explained["reasoning"]
+        lines[-1] += ";\n"
+        lines.append(
+            f'- the reasoning built from the scores (`reasoning = "evidence"`) passes the check {r["pass"]:.0%}, '
+            f"{r['contradictions']:.0%} contradictions, {r['invented_paths']:.0%} invented paths: "
+            f"{_yes(_meets_reasoning(explained))} for it as the default reasoning.\n"
+        )
+    else:
+        lines[-1] += ".\n"
+    new_names = ", ".join(NEW_ADAPTERS)
     return (
-        f"**Shipped: {d['default']}** (adapter {adapter}, `--scorer {d['scorer']}` by default). "
-        + ("" if adapter == "v3" else "v3 is not shipped. ")
+        f'**Shipped: {d["default"]}** (adapter {adapter}, `scorer = "{d["scorer"]}"`, '
+        f'`reasoning = "{d["reasoning"]}"` by default). '
+        + ("" if adapter != "v1" else f"{new_names} is not shipped. ")
         + "The ship rule, on the test repositories:\n\n"
-        f"- v3 fused beats v1 fused on macro-F1, interval above zero: [{lo:+.3f}, {hi:+.3f}], {_yes(lo > 0)};\n"
-        f"- v3 fused's reasonings pass at least 90%: {passed:.0%}, {_yes(passed >= 0.9)};\n"
-        f"- its flip rate is no higher than v1 fused's: {f3:.0%} against {f1:.0%}, {_yes(f3 <= f1)};\n"
-        f"- the fused scorer beats {adapter} alone, [{a_lo:+.3f}, {a_hi:+.3f}], and the new lexical model alone, "
-        f"[{l_lo:+.3f}, {l_hi:+.3f}]: {_yes(a_lo > 0 and l_lo > 0)} for fused as the default.\n\n"
-        f"`--scorer fused` uses the new lexical model either way (`prtriage/bundled/lexical.npz`, with the weight "
-        f"and temperature chosen for {adapter} on validation); against the mix shipped before it, on the same "
-        f"records: [{o_lo:+.3f}, {o_hi:+.3f}].\n"
+        + "".join(lines)
     )
 
 
@@ -391,7 +480,7 @@ def _readme_summary(report: dict[str, Any], m: dict[str, Any]) -> str:
     calibration, reasoning and planted text, is on docs/model.md)."""
     d, sample, whole = report["decision"], report["sample"], report["test_split"]
     what = f"the {d['adapter']} adapter" + (
-        " with the lexical model, `--scorer fused`" if d["scorer"] == "fused" else ""
+        " mixed with the lexical model, the fused scorer" if d["scorer"] == "fused" else ""
     )
     return (
         f"**How often it is right:** on {sample['records']} changes from {len(whole['repositories'])} repositories "
@@ -399,6 +488,26 @@ def _readme_summary(report: dict[str, Any], m: dict[str, Any]) -> str:
         f"them (macro-F1 {m['macro_f1']:.3f}; path-and-keyword rules: {sample['models']['rules']['macro_f1']:.3f}): "
         "a suggestion with a probability, not a verdict ([docs/model.md](docs/model.md)).\n"
     )
+
+
+def _reasoning_check_table(report: dict[str, Any]) -> str:
+    """Every reasoning measured on the same 400 answers' records: who wrote it, how it did."""
+    models = report["sample"]["models"]
+    rows = [(n, m["reasoning"]) for n, m in models.items() if m.get("reasoning")]
+    rows += [(f"{n} (reference)", r) for n, r in report.get("reasoning_reference", {}).items()]
+    out = "| reasoning | written by | pass | bare category | contradictions | invented paths |\n"
+    out += "| --- | --- | ---: | ---: | ---: | ---: |\n"
+    for name, r in rows:
+        by = (
+            "built from the scores"
+            if name == EXPLAINED
+            else "the teacher's rules"
+            if "reference" in name
+            else "the adapter"
+        )
+        out += (f"| {name} | {by} | {r['pass']:.0%} | {r['bare_category']:.0%} | {r['contradictions']:.0%} | "
+                f"{r['invented_paths']:.0%} |\n")  # fmt: skip
+    return out
 
 
 def render(report: dict[str, Any]) -> dict[str, str]:
@@ -431,7 +540,7 @@ def render(report: dict[str, Any]) -> dict[str, str]:
     )
     # The shipped default's reasonings first (what users read), then v3's when it is not the default.
     adapter = report["decision"]["adapter"]
-    quoted = sorted(report["reasonings"], key=lambda row: (not row.startswith(adapter), row))
+    quoted = sorted(report["reasonings"], key=lambda row: (row != shipped, not row.startswith(adapter), row))
     said = "\n".join(
         f"{row}{' (the default)' if row == shipped else ' (the default adapter)' if row.startswith(adapter) else ''}:\n\n"
         "| record | answer | reasoning as written | flags | true |\n| --- | --- | --- | --- | --- |\n"
@@ -471,6 +580,7 @@ def render(report: dict[str, Any]) -> dict[str, str]:
         "model-contexts": contexts,
         "model-coverage": cover,
         "readme-summary": readme,
+        "model-reasoning-check": _reasoning_check_table(report),
     }
 
 
@@ -486,12 +596,20 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "v3")
     parser.add_argument("--choose-context", action="store_true", help="print the context v3 is served at")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--update", action="store_true",
+        help="keep the report's runs of examples/v3/evaluate.sh; add only the default's (default-test.jsonl)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    context = choose_context(context_table(args.runs))
     if args.choose_context:
-        say(str(context))
+        say(str(choose_context(context_table(args.runs))))
         return
-    report = build(args.runs, context)
+    if args.update:  # the report's earlier runs are kept as they are; only the default's is read
+        report = json.loads(REPORT.read_text(encoding="utf-8"))
+        report.pop("decision", None)
+    else:
+        report = build(args.runs, choose_context(context_table(args.runs)))
+    add_explained(args.runs, report)
     report["decision"] = decide(report)
     blocks = render(report)
     for name, text in blocks.items():

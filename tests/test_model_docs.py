@@ -41,5 +41,6 @@ def test_what_ships_is_what_the_report_chose() -> None:
     report = json.loads(tables.REPORT.read_text(encoding="utf-8"))
     assert tables.decide(report) == report["decision"]  # the ship rule, applied to its own numbers
     assert Settings().scorer == report["decision"]["scorer"]
+    assert Settings().reasoning == report["decision"]["reasoning"]
     for name, digest in tables.shipped_files(report).items():
         assert hashlib.sha256((ROOT / "prtriage" / "bundled" / name).read_bytes()).hexdigest() == digest, name
