@@ -152,3 +152,22 @@ def test_a_configured_lexical_model_must_know_the_categories(
     )
     assert run_main("classify", "-C", str(fix_branch)) == 3
     assert "trained on other categories" in capsys.readouterr().err
+
+
+def test_a_change_the_model_saw_little_of_says_so_and_counts_as_uncertain_only_when_asked(
+    fix_branch: Path, fake: FakeEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from git_helpers import commit
+
+    big = "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(600))
+    commit(fix_branch, "Add many helpers", {"src/helpers.py": big})
+    args = ("classify", "-C", str(fix_branch), "--format", "json", "--fail-on", "fix")
+    assert run_main(*args) == EXIT_FAIL_ON  # said, not acted on: the gate still fires
+    data = json.loads(capsys.readouterr().out)
+    assert data["saw_little"] is True and data["shown_fraction"] < 0.5 and data["uncertain"] is False
+    assert run_main("classify", "-C", str(fix_branch)) == EXIT_OK
+    assert "saw little: the model was shown" in capsys.readouterr().out
+    (fix_branch / ".prtriage.toml").write_text('saw-little = "uncertain"\n')
+    assert run_main(*args) == EXIT_OK  # asked for: uncertain, so no fail-on
+    data = json.loads(capsys.readouterr().out)
+    assert data["uncertain"] is True and data["saw_little_uncertain"] is True
