@@ -204,12 +204,17 @@ def compose(
 _REJECTED = frozenset({"length", "bare-category", "other-category", "invented-path"})
 
 
+def _rejected(text: str, change: Change, answer: str, names: Sequence[str]) -> set[str]:
+    """The reasoning check's flags that no reasoning may raise (only the change's own paths count)."""
+    facts = ChangeFacts.of(change.title, [f.path for f in change.files], "")
+    return set(check_reasoning(text, answer, names, facts)) & _REJECTED
+
+
 def acceptable(text: str, change: Change, answer: str, names: Sequence[str]) -> bool:
     """Can a reasoning written by the model stand (reasoning = "model")? The checks a built one
     passes by construction: a sentence of 6 to 40 words, not a category name, no other category
     as the answer, no path the change does not hold, no repeated run."""
-    facts = ChangeFacts.of(change.title, [f.path for f in change.files], "")
-    return not _degenerate(text) and not set(check_reasoning(text, answer, names, facts)) & _REJECTED
+    return not _degenerate(text) and not _rejected(text, change, answer, names)
 
 
 def _runner_up(probabilities: dict[str, float], answer: str) -> str:
@@ -238,9 +243,9 @@ def explain(
     evidence = Evidence(
         runner, (llm_probabilities[answer], llm_probabilities[runner]), lex_pair, weight, terms, ()
     )
-    facts = ChangeFacts.of(change.title, [f.path for f in change.files], "")
+    # The title's words are what the reasoning cannot vouch for: without them it passes by construction.
     for title_said in (_title_said(change, answer, title_planted), ""):
         text, paths = compose(change, files, answer, evidence, title_said)
-        if not set(check_reasoning(text, answer, names, facts)) & _REJECTED:
+        if not _rejected(text, change, answer, names):
             break
     return text, Evidence(runner, evidence.llm, lex_pair, weight, terms, paths)
