@@ -23,6 +23,8 @@ from prtriage.github.actions import (
     append_summary,
     commands_stopped,
     format_outputs,
+    is_repository,
+    is_sha,
     read_pull_request,
 )
 
@@ -97,6 +99,16 @@ def test_bad_events_are_usage_errors(
 
 
 # --- outputs, annotations, summary ----------------------------------------------------------------
+
+
+def test_shas_and_repositories_are_matched_in_full() -> None:
+    # A result file's head_sha "abc...\n" passed `^...$`: `$` matches before a final newline.
+    sha = "a" * 40
+    assert is_sha(sha) and is_sha("b" * 64) and is_repository("o/r")
+    assert not is_sha(sha + "\n") and not is_sha("b" * 64 + "\n") and not is_sha("a" * 41)
+    assert not is_repository("o/r\n")
+    with pytest.raises(ValueError, match="bad output name"):
+        format_outputs({"category\n": "fix"})
 
 
 def test_outputs_survive_multiline_and_hostile_values(tmp_path: Path) -> None:
