@@ -36,6 +36,8 @@ class Pull:
     files: list[dict[str, Any]] = field(default_factory=list)  # GitHub's fields: filename, status, ...
     draft: bool = False
     author: dict[str, str] = field(default_factory=lambda: dict(PERSON))
+    title: str = ""
+    body: str | None = None  # null, as GitHub gives an empty description
 
 
 @dataclass
@@ -216,7 +218,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if len(parts) == 2:
                     head = {"sha": pull.head_sha, "repo": {"full_name": pull.head_repo}}
                     return self._send(200, {"number": number, "head": head, "draft": pull.draft,
-                                            "user": pull.author, "state": "open"})  # fmt: skip
+                                            "user": pull.author, "state": "open", "title": pull.title,
+                                            "body": pull.body})  # fmt: skip
             return self._send(404, {"message": "Not Found"})
 
         def _contents(self, path: str, ref: str) -> None:

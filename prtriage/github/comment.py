@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prtriage.core.errors import UsageError
-from prtriage.core.escape import one_line, without_mentions
+from prtriage.core.escape import markdown_text, one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.labels import refused
 from prtriage.pipeline.diff import KIND_RANK
@@ -49,9 +49,11 @@ def _fit(body: str) -> str:
     return body[: MAX_BODY_CHARS - len(CUT_NOTE)] + CUT_NOTE
 
 
-def comment_body(result: Result) -> str:
-    """The category, probability table, reasoning and what the budget left out, behind the marker."""
-    return _fit(MARKER + "\n" + without_mentions(to_markdown(result, heading=HEADING)))
+def comment_body(result: Result, withheld: str | None = None) -> str:
+    """The category, probability table, reasoning and what the budget left out, behind the marker;
+    first, when the category got no label (`withheld`), that and why."""
+    heading = HEADING + (f"\n\n**No category label:** {markdown_text(withheld)}." if withheld else "")
+    return _fit(MARKER + "\n" + without_mentions(to_markdown(result, heading=heading)))
 
 
 def outdated_body(result: Result) -> str:
@@ -94,13 +96,15 @@ def find_comment(client: GitHubClient, repository: str, number: int) -> dict[str
 
 
 def sync_comment(
-    client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False
-) -> CommentOutcome:
-    """Create or edit prtriage's comment; an uncertain result marks an existing one outdated."""
+    client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False,
+    withheld: str | None = None,
+) -> CommentOutcome:  # fmt: skip
+    """Create or edit prtriage's comment; an uncertain result marks an existing one outdated.
+    `withheld`: why the category got no label (planted text), said first."""
     existing = find_comment(client, repository, number)
     if result.uncertain and existing is None:
         return CommentOutcome(number, "none", None)
-    body = outdated_body(result) if result.uncertain else comment_body(result)
+    body = outdated_body(result) if result.uncertain else comment_body(result, withheld)
     try:
         if existing is None:
             made = client.request(

@@ -58,10 +58,13 @@ class LabelOutcome:
     events_unread: bool = False  # the token could not read who added them, so all were kept
     also: tuple[str, ...] = ()  # size and path labels put on in this run
     left_off: tuple[str, ...] = ()  # wanted, but a person took them off: not put back
+    withheld: str | None = None  # why the category got no label although it is certain (planted text)
 
     def describe(self) -> str:
         n = self.number
-        if self.label is None and self.category is not None:
+        if self.label is None and self.withheld:
+            done = f"no category label for #{n}: {self.withheld}"
+        elif self.label is None and self.category is not None:
             done = f"no label for #{n}: category {self.category!r} is mapped to no label"
         elif self.label is None:
             done = f"no label for #{n}: the result is uncertain"
