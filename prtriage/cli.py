@@ -270,9 +270,13 @@ def cache_info() -> int:
 
 
 @cache.command("clean")
-def cache_clean() -> int:
-    """Remove the cache folder's files (remade when needed; installed weights are left alone)."""
-    return cache_command.clean()
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove what is not prtriage's to remake: the llama.cpp wheelhouse (wheels/) "
+              "and crash logs (logs/).")  # fmt: skip
+def cache_clean(everything: bool) -> int:
+    """Remove the model copies and remembered hashes (remade when needed; installed weights and the
+    llama.cpp wheelhouse that scripts/llama_wheel.sh keeps here are left alone)."""
+    return cache_command.clean(everything)
 
 
 @cli.command()
