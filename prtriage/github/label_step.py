@@ -141,16 +141,18 @@ def _merged(own: Sequence[PlantedSpan], reported: Sequence[PlantedSpan]) -> tupl
     return tuple(dict.fromkeys([*own, *reported]))[:MAX_SPANS]
 
 
-def _workflow_run_head(env: Mapping[str, str]) -> str | None:
-    """The head commit of the run that triggered this `workflow_run` event, if that is the event."""
-    if env.get("GITHUB_EVENT_NAME") != "workflow_run":
+def _triggering_head(env: Mapping[str, str]) -> str | None:
+    """The head commit this run was triggered for: the `workflow_run` event's run, or the pull
+    request of a `pull_request(_target)` event (the second job of the pull_request_target recipe)."""
+    event = env.get("GITHUB_EVENT_NAME")
+    if event not in ("workflow_run", "pull_request", "pull_request_target"):
         return None
     _, data = load_event(env)
-    head = (
-        data.get("workflow_run", {}).get("head_sha") if isinstance(data.get("workflow_run"), dict) else None
-    )
+    holder = data.get("workflow_run" if event == "workflow_run" else "pull_request")
+    holder = holder if isinstance(holder, dict) else {}
+    head = holder.get("head_sha") if event == "workflow_run" else (holder.get("head") or {}).get("sha")
     if not is_sha(head):
-        raise UsageError("the workflow_run event has no head_sha")
+        raise UsageError(f"the {event} event has no head commit")
     return str(head)
 
 
@@ -168,7 +170,7 @@ def label_from_result(
             raise UsageError(f"{path}: 'uncertain' does not match its confidence and min_confidence")
         if request.uncertain and not result.uncertain:  # this run's min-confidence is higher
             result = replace(result, min_confidence=settings.min_confidence)
-    run_head = _workflow_run_head(env)
+    run_head = _triggering_head(env)
     if run_head is not None and run_head != request.head_sha:
         raise UsageError(
             f"{path}: the result is for commit {request.head_sha[:12]}, the run was for {run_head[:12]}"

@@ -201,15 +201,16 @@ def test_too_large_diff_falls_back_to_the_paginated_files_endpoint(gh: FakeGitHu
 
 
 def _label_cli(
-    gh: FakeGitHub, tmp_path: Path, result: object, *args: str, event: dict[str, object] | None = None
-) -> subprocess.CompletedProcess[str]:
+    gh: FakeGitHub, tmp_path: Path, result: object, *args: str, event: dict[str, object] | None = None,
+    event_name: str = "workflow_run",
+) -> subprocess.CompletedProcess[str]:  # fmt: skip
     result_file = tmp_path / "result.json"
     result_file.write_text(json.dumps(result))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PRTRIAGE_"))}
     env |= {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": TOKEN}
     if event is not None:
         (tmp_path / "event.json").write_text(json.dumps(event))
-        env |= {"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
+        env |= {"GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
     code = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"  # the action installs it without these
@@ -266,6 +267,18 @@ def test_label_from_reads_the_confidence_against_its_own_min_confidence(
     assert proc.returncode == 0, proc.stderr
     assert "no label for #7: the result is uncertain" in proc.stderr
     assert "prtriage:fix" not in gh.issue_labels[7]
+
+
+def test_label_from_in_the_second_job_of_a_pull_request_target_run(gh: FakeGitHub, tmp_path: Path) -> None:
+    """The pull_request_target recipe labels in a job of its own: the event's pull request names the
+    head the result must be for."""
+    event = {"pull_request": {"number": 7, "head": {"sha": "c" * 40}}}
+    proc = _label_cli(gh, tmp_path, _result(), event=event, event_name="pull_request_target")
+    assert proc.returncode == 2 and "the run was for cccccccccccc" in proc.stderr
+    event = {"pull_request": {"number": 7, "head": {"sha": HEAD}}}
+    proc = _label_cli(gh, tmp_path, _result(), event=event, event_name="pull_request_target")
+    assert proc.returncode == 0, proc.stderr
+    assert "added 'prtriage:fix' to #7" in proc.stderr
 
 
 def test_label_from_refuses_untrusted_results(gh: FakeGitHub, tmp_path: Path) -> None:
