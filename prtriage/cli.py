@@ -131,7 +131,7 @@ def _label_options(condition: str) -> _Decorator:
         return condition + text if condition else text[0].upper() + text[1:]
 
     return _options(
-        click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:]."),
+        click.option("--label-prefix", help="Labels are PREFIX+category; only labels prtriage put on itself are removed [prtriage:]."),
         click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write)."),
         click.option("--uncertain-label", metavar="NAME",
                      help=when("put this label on uncertain results (default: no label).")),
