@@ -66,7 +66,7 @@ def test_adds_the_label_and_removes_only_its_own_earlier_ones(gh: FakeGitHub) ->
 
 
 def test_already_labelled_makes_no_write(gh: FakeGitHub) -> None:
-    gh.set_labels(7, {"prtriage:fix": BOT})
+    gh.set_labels(7, {"prtriage:fix": WORKFLOW})  # whoever put it on, it is wanted: no write
     outcome = sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", create=False)
     assert not outcome.added and outcome.removed == ()
     assert gh.writes() == []
