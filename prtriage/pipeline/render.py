@@ -126,7 +126,7 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
         )
         # soft_wrap: no line breaks of ours, so a long adapter path is never cut mid-word and
         # stays one copyable piece; the terminal wraps it, a pipe or log gets one line.
-        console.print(Text(footer, style="dim"), soft_wrap=True)
+        console.print(Text(_shown(footer), style="dim"), soft_wrap=True)
 
 
 def to_markdown(result: Result, heading: str = "### prtriage") -> str:

@@ -67,7 +67,7 @@ def _crafted() -> Result:
     files = (FileEntry(path, None, "added", "docs", 1, 0, "full", None),)
     return Result(
         "fix", 0.9, {"feature": 0.05, "fix": 0.9, "docs": 0.05}, "b " * 40 + "::warning::x", files,
-        "model", None, 10, False, "source", {"total_s": 0.5}, None, "llm",
+        " ::error::model", None, 10, False, "source", {"total_s": 0.5}, None, "llm",
         planted=(PlantedSpan("::add-mask::title", "override", "words"),),
     )  # fmt: skip
 
