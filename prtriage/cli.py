@@ -125,7 +125,7 @@ def _label_options(condition: str) -> _Decorator:
         return condition + text if condition else text[0].upper() + text[1:]
 
     return _options(
-        click.option("--label-prefix", help="Labels are PREFIX+category; only such labels are ever removed [prtriage:]."),
+        click.option("--label-prefix", help="Labels are PREFIX+category; only labels prtriage put on itself are removed [prtriage:]."),
         click.option("--create-labels", is_flag=True, help="Create a missing label (the token needs issues: write)."),
         click.option("--uncertain-label", metavar="NAME",
                      help=when("put this label on uncertain results (default: no label).")),
@@ -275,11 +275,15 @@ def cache_info() -> int:
 
 
 @cache.command("clean")
-def cache_clean() -> int:
-    """Remove the cache folder's files (remade when needed; installed weights are left alone)."""
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove what is not prtriage's to remake: the llama.cpp wheelhouse (wheels/) "
+              "and crash logs (logs/).")  # fmt: skip
+def cache_clean(everything: bool) -> int:
+    """Remove the model copies and remembered hashes (remade when needed; installed weights and the
+    llama.cpp wheelhouse that scripts/llama_wheel.sh keeps here are left alone)."""
     from prtriage.commands import cache as cache_command
 
-    return cache_command.clean()
+    return cache_command.clean(everything)
 
 
 @cli.command()

@@ -3,11 +3,16 @@
 It behaves like GitHub where prtriage depends on it: Link pagination honouring per_page, 404 for
 unknown pull requests and labels, 406 too_large from the diff endpoint, 403 "Resource not
 accessible by integration" for a read-only token (fork pull requests), adding an unknown label
-creates it only with issues: write. Issue comments (list, create, edit, delete) and the issue's
-`labeled`/`unlabeled` events are kept too (ids and times ascending, as GitHub lists them): what
-the token writes is done by a bot (`github-actions[bot]`), what a test seeds with `label_by`,
-`unlabel_by` or `set_labels` may be a person's. As on GitHub, every label on an issue got there
-through an event: seed labels through those helpers, not by writing `issue_labels`. A pull
+creates it only with issues: write. Issue comments (list, create, edit their own, delete) and the
+issue's `labeled`/`unlabeled` events are kept too (ids and times ascending, as GitHub lists them).
+
+Three actors, as a repository sees them: prtriage, which writes through the token (`actor`:
+`github-actions[bot]` for `GITHUB_TOKEN`, or a person's account for a personal token, then
+`GET /user` names it; an app token may not ask); another workflow on the same token
+(actions/labeler: `WORKFLOW`, the very same account as `BOT`), and a person (`PERSON`). What a
+test seeds with `label_by`, `unlabel_by`, `set_labels` or `add_comment` is done by the actor it
+names. As on GitHub, every label on an issue got there through an event: seed labels through
+those helpers, not by writing `issue_labels`. A pull
 request's files (`/pulls/N/files`) are listed with GitHub's fields, files of commits
 (the contents API) are served as raw bytes, and a commit (`/commits/SHA`) names its author's
 account. Every request is recorded for
@@ -25,8 +30,10 @@ from typing import Any
 
 TOKEN = "test-token"
 READ_ONLY = "Resource not accessible by integration"
-BOT = {"login": "github-actions[bot]", "type": "Bot"}
+BOT = {"login": "github-actions[bot]", "type": "Bot"}  # GITHUB_TOKEN: what prtriage writes as
+WORKFLOW = BOT  # another workflow on the same token (actions/labeler): the same account
 PERSON = {"login": "octocat", "type": "User"}
+MAINTAINER = {"login": "maintainer", "type": "User"}  # the owner of a personal token
 
 
 @dataclass
@@ -37,6 +44,8 @@ class Pull:
     files: list[dict[str, Any]] = field(default_factory=list)  # GitHub's fields: filename, status, ...
     draft: bool = False
     author: dict[str, str] = field(default_factory=lambda: dict(PERSON))
+    title: str = ""
+    body: str | None = None  # null, as GitHub gives an empty description
 
 
 @dataclass
@@ -67,6 +76,7 @@ class FakeGitHub:
     # sha → the commit's `author` as GitHub gives it: the account its email belongs to, or None
     # (no account has it); a sha not here is unknown to GitHub (422, as for a commit not pushed).
     commits: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    actor: dict[str, str] = field(default_factory=lambda: dict(BOT))  # whom the token acts as
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
@@ -140,6 +150,10 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 return self._send(401, {"message": "Bad credentials"})
             if method != "GET" and self.headers.get("Authorization") is None:
                 return self._send(401, {"message": "Requires authentication"})
+            if parsed.path == "/user" and method == "GET":  # an installation token may not ask
+                if state.actor["type"] == "Bot":
+                    return self._send(403, {"message": READ_ONLY})
+                return self._send(200, dict(state.actor))
             prefix = f"/repos/{state.repository}/"
             if not parsed.path.startswith(prefix):
                 return self._send(404, {"message": "Not Found"})
@@ -178,7 +192,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if method == "GET":
                     return self._page(state.comments.get(number, []), query, path)
                 if method == "POST":
-                    made = state.add_comment(number, body["body"], BOT)
+                    made = state.add_comment(number, body["body"], dict(state.actor))
                     return self._send(201, state.comments[number][-1] | {"id": made})
             if parts[:1] == ["issues"] and len(parts) >= 3 and parts[2] == "labels":
                 number = int(parts[1])
@@ -195,13 +209,13 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     for name in body["labels"]:
                         if name not in labels:
                             labels.append(name)
-                            state.record(number, "labeled", name, BOT)
+                            state.record(number, "labeled", name, dict(state.actor))
                     return self._send(200, [{"name": n} for n in labels])
                 if method == "DELETE" and len(parts) == 4:
                     if parts[3] not in labels:
                         return self._send(404, {"message": "Label does not exist"})
                     labels.remove(parts[3])
-                    state.record(number, "unlabeled", parts[3], BOT)
+                    state.record(number, "unlabeled", parts[3], dict(state.actor))
                     return self._send(200, [{"name": n} for n in labels])
             if parts[:1] == ["commits"] and len(parts) == 2 and method == "GET":
                 if parts[1] not in state.commits:
@@ -224,7 +238,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if len(parts) == 2:
                     head = {"sha": pull.head_sha, "repo": {"full_name": pull.head_repo}}
                     return self._send(200, {"number": number, "head": head, "draft": pull.draft,
-                                            "user": pull.author, "state": "open"})  # fmt: skip
+                                            "user": pull.author, "state": "open", "title": pull.title,
+                                            "body": pull.body})  # fmt: skip
             return self._send(404, {"message": "Not Found"})
 
         def _contents(self, path: str, ref: str) -> None:
@@ -246,6 +261,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     if comment["id"] != comment_id:
                         continue
                     if method == "PATCH":
+                        if comment["user"]["login"] != state.actor["login"]:
+                            return self._send(403, {"message": "You cannot edit someone else's comment"})
                         comment["body"] = body["body"]
                         return self._send(200, comment)
                     if method == "DELETE":

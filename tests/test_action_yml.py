@@ -151,6 +151,15 @@ def test_readme_workflows_use_real_inputs_and_the_fork_safe_shapes() -> None:
     for s in all_steps(target):
         assert "ref" not in (s.get("with") or {}), "never check out the pull request's head here"
     assert any((s.get("with") or {}).get("diff-from") == "github" for s in all_steps(target))
+    # llama.cpp parses the pull request's bytes: never in a job whose token can write.
+    for name, job in target["jobs"].items():
+        ours = [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith("OWNER/prtriage@")]
+        classifies = any(not (s.get("with") or {}).get("label-from") for s in ours)
+        permissions = job.get("permissions", target.get("permissions")) or {}
+        assert not (classifies and "write" in permissions.values()), (
+            f"job {name} classifies with a write token"
+        )
+    assert any((s.get("with") or {}).get("label-from") for s in all_steps(target))
 
 
 def test_readme_config_example_is_accepted(tmp_path: Path) -> None:
@@ -200,6 +209,18 @@ def test_pull_request_target_with_a_checkout_diff_is_refused(tmp_path: Path) -> 
     assert "use diff-from: github" in stdout
     code, _, outputs = check(tmp_path, event="pull_request_target", **{"diff-from": "github"})
     assert code == 0 and outputs["mode"] == "classify"
+
+
+def test_pull_request_target_labelling_in_the_classifying_job_is_warned_about(tmp_path: Path) -> None:
+    code, stdout, outputs = check(
+        tmp_path, event="pull_request_target", **{"diff-from": "github", "label": "true"}
+    )
+    assert code == 0 and outputs["mode"] == "classify"
+    assert stdout.startswith("::warning title=prtriage::under pull_request_target, label and comment give")
+    code, stdout, _ = check(tmp_path, event="pull_request_target", **{"diff-from": "github"})
+    assert code == 0 and "::warning" not in stdout
+    code, stdout, _ = check(tmp_path, event="pull_request", label="true")
+    assert code == 0 and "::warning" not in stdout
 
 
 def step_envs(tmp_path: Path, event: str = "pull_request", **inputs: str) -> dict[str, dict[str, str]]:

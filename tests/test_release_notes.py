@@ -477,3 +477,22 @@ def test_a_breaking_note_that_escapes_to_nothing_adds_no_line() -> None:
     """`  - ` with nothing after it under an entry would turn that entry into a heading."""
     change = entry(C, (A,), "feat!: drop v1 (#14)", "BREAKING CHANGE: \x1b\x7f")
     assert to_markdown([Entry(change, None)], Settings()) == "## Breaking changes\n\n- drop v1 (#14)\n"
+
+
+def test_no_line_of_the_notes_starts_a_workflow_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Names and titles come from commits: `Co-authored-by: ::warning::x` made a line `::warning::x`,
+    # which an Actions log runs as a command (it trims leading white space first).
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "init", {"a.txt": "1\n"})
+    git(root, "tag", "v1.0.0")
+    commit(root, "fix: ::error title=CI::broken (#3)", {"a.txt": "2\n"}, "--author", "::notice::a <a@x.invalid>",
+           "-m", "Co-authored-by: ::warning::x <e@x.invalid>\nCo-authored-by:  ::add-mask::y <f@x.invalid>")  # fmt: skip
+    use_fake_engine(monkeypatch, FakeEngine.answering("fix", 0.8))
+    assert run_main("notes", "-C", str(root), "v1.0.0..HEAD") == 0
+    out = capsys.readouterr().out
+    assert "warning" in out and "add-mask" in out  # the names are still there, as text
+    assert [line for line in out.splitlines() if line.lstrip().startswith("::")] == []

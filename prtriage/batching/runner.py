@@ -14,7 +14,8 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -27,12 +28,18 @@ from prtriage.batching.result_files import drop_torn_tail, merge_results, read_r
 from prtriage.batching.shard import ShardSpec, record_id
 from prtriage.core.atomic import partial_path
 from prtriage.core.errors import PrtriageError, UsageError
+from prtriage.core.escape import one_line
 from prtriage.core.jsonl import BadLine, read_jsonl
 from prtriage.core.progress import ProgressLine
 from prtriage.core.settings import Settings
 from prtriage.pipeline.change import change_from_record
 from prtriage.pipeline.engine import Engine
 from prtriage.pipeline.triage import classify
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -44,6 +51,7 @@ class BatchSummary:
     failing: Counter[str] = field(default_factory=Counter)  # categories of the results not uncertain
     uncertain: int = 0
     planted: int = 0  # results whose change holds text addressed to the classifier
+    failed: int = 0  # records classifying failed on in this run (in `bad` too): not in the output
 
     def add(self, result: dict[str, Any]) -> None:
         """Count one output object (its `category`, `uncertain` and `planted`)."""
@@ -83,6 +91,7 @@ class Plan:
     def fail(self, number: int, reason: str) -> None:
         """The model failed on this record: reported, and not tried again in this run."""
         self.summary.bad.append(BadLine(str(self.input), number, reason))
+        self.summary.failed += 1
         self.todo[number], self.failed[number] = False, True
 
     def written(self, number: int) -> None:
@@ -206,13 +215,51 @@ def _classify_into(
 def classify_record(
     source_name: str, number: int, obj: dict[str, Any], engine: Engine, settings: Settings
 ) -> dict[str, Any] | BadLine:
-    """The output object of one checked record, or a BadLine with the model's reason."""
-    change = change_from_record(obj, settings.exclude, source=f"{source_name}:{number}")
+    """The output object of one checked record, or a BadLine with the reason it failed.
+
+    Any exception of one record is its failure, a bug included: ending the run there would make
+    every --resume replay the same record and end again.
+    """
     try:
+        change = change_from_record(obj, settings.exclude, source=f"{source_name}:{number}")
         result = classify(change, engine, settings)
     except PrtriageError as e:  # one record's failure must not lose the others
         return BadLine(source_name, number, e.message)
+    except Exception as e:  # noqa: BLE001 - a bug on one record: recorded, the others go on
+        first = one_line(str(e))[:200]
+        return BadLine(
+            source_name, number, f"internal error: {type(e).__name__}" + (f": {first}" if first else "")
+        )
     return {"id": record_id(obj, number), **result.to_json()}
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Only one run writes OUTPUT (and OUTPUT.partial) at a time: `OUTPUT.lock`, held with
+    flock while the run lasts; a second run is refused at once, before it touches the journal."""
+    if fcntl is None:  # no flock (Windows): unguarded, as before
+        yield
+        return
+    path = output.with_name(output.name + ".lock")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = os.stat(path).st_ino == os.fstat(fd).st_ino  # not a lock file the holder just removed
+        except (BlockingIOError, FileNotFoundError):
+            held = False
+        if not held:
+            raise UsageError(
+                f"another run is writing {output} (it holds {path})",
+                hint="wait for it to finish, or give another --output",
+            )
+        yield
+        path.unlink(missing_ok=True)  # still held: whoever opens it next checks the inode
+    finally:
+        os.close(fd)
 
 
 def finish(plan: Plan, journal: Sequence[Path], output: Path) -> None:

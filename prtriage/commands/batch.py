@@ -39,12 +39,13 @@ def run(options: BatchOptions) -> int:
         raise errors.UsageError(f"input file not found: {input_}")
     err = stderr()
     plan = runner.plan_batch(input_, options.shard)  # duplicate ids refused before any work
-    if options.ray is not None:
-        ray_runner = _ray_runner()
-        summary = ray_runner.run(plan, output, settings, options.resume, options.ray, err)
-    else:
-        load = functools.partial(open_engine, settings, err)  # only once a record is to classify
-        summary = runner.run_batch(plan, output, options.resume, load, settings, err)
+    with runner.output_lock(output):  # a second run on the same output is refused, not interleaved
+        if options.ray is not None:
+            ray_runner = _ray_runner()
+            summary = ray_runner.run(plan, output, settings, options.resume, options.ray, err)
+        else:
+            load = functools.partial(open_engine, settings, err)  # only once a record is to classify
+            summary = runner.run_batch(plan, output, options.resume, load, settings, err)
     return report(summary, input_, settings, err)
 
 
@@ -60,7 +61,8 @@ def _ray_runner() -> ModuleType:
 
 
 def report(summary: BatchSummary, input_: Path, settings: Settings, err: Console) -> int:
-    """The skipped lines, the counts, and the exit code (fail-on)."""
+    """The skipped lines, the counts, and the exit code: planted text (4), records that failed (3),
+    fail-on (1)."""
     for bad in summary.bad:
         err.print(f"skipped {bad}", markup=False)
     counts = ", ".join(f"{k} {v}" for k, v in summary.categories.most_common())
@@ -78,5 +80,12 @@ def report(summary: BatchSummary, input_: Path, settings: Settings, err: Console
         if settings.fail_on and settings.planted == "fail":
             err.print(PLANTED_FAILS, markup=False)
             return errors.EXIT_PLANTED
+    if summary.failed:
+        err.print(
+            f"prtriage: {summary.failed} records failed (named above) and are not in the output: "
+            "--resume retries them",
+            markup=False,
+        )
+        return errors.EXIT_CANNOT_TRIAGE
     # summary.failing holds only results that are not uncertain; batch names no category on stderr.
     return max((fail_on_code(c, settings) for c in summary.failing), default=errors.EXIT_OK)

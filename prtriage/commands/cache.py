@@ -29,9 +29,11 @@ def info() -> int:
     return errors.EXIT_OK
 
 
-def clean() -> int:
+def clean(everything: bool = False) -> int:
     from prtriage.pipeline.model_cache import cache_dir, clean_cache
 
-    count, size = clean_cache()
+    count, size, kept = clean_cache(everything)
     click.echo(f"removed {count} files ({_mb(size)}) from {cache_dir()}")
+    if kept:
+        click.echo(f"kept {', '.join(f'{name}/' for name in kept)} (--all removes them too)")
     return errors.EXIT_OK

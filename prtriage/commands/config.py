@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +39,17 @@ def run(options: ConfigOptions) -> int:
         settings, _ = base_config.settings_from_base(pr, cwd, {}, o.config, o.diff_from, os.environ)
     else:
         settings = resolve_settings({}, cwd=cwd, config_file=o.config)
+    engine = engine_factory_named(os.environ)
     if o.fmt == "json":
         rows = {key: {"value": value, "source": source} for key, value, source in effective(settings)}
         for key, (path, what) in default_files(settings).items():
             rows[key]["default"] = {"path": path, "what": what}
-        click.echo(
-            json.dumps({"config": settings.config_source or None, "settings": rows}, ensure_ascii=False)
-        )
+        data = {"config": settings.config_source or None, "settings": rows, "engine": engine}
+        click.echo(json.dumps(data, ensure_ascii=False))
     else:
         print_settings(settings, Console(highlight=False))
+        if engine:
+            print_engine(engine, Console(highlight=False))
     return errors.EXIT_OK
 
 
@@ -74,6 +77,23 @@ def default_files(settings: Settings) -> dict[str, tuple[str | None, str]]:
         else:
             found["adapter"] = (None, "no adapter: the bundled one is only for the default model")
     return found
+
+
+def engine_factory_named(env: Mapping[str, str]) -> str | None:
+    """$PRTRIAGE_ENGINE: `module:function`, imported and called instead of loading llama.cpp."""
+    from prtriage.pipeline.engine_factory import ENGINE_FACTORY_ENV
+
+    return env.get(ENGINE_FACTORY_ENV) or None
+
+
+def print_engine(spec: str, console: Console) -> None:
+    line = Text("engine = ", style="bold") + Text(spec)
+    line += Text(
+        "  (environment (PRTRIAGE_ENGINE): this module:function is imported and called to classify; "
+        "the model and adapter above are not loaded)",
+        style="dim",
+    )
+    console.print(line, soft_wrap=True)
 
 
 def print_settings(settings: Settings, console: Console) -> None:

@@ -66,6 +66,7 @@ def run(options: GitHubOptions) -> int:
             if review:
                 err.print(f"prtriage: {review}", markup=False)
         if o.comment:
-            said = label_step.apply_comment(result, pr, os.environ)
+            withheld = o.labels.enabled and label_step.withholds_category(bool(result.planted), settings)
+            said = label_step.apply_comment(result, pr, os.environ, withheld)
             err.print(f"prtriage: {said.describe()}", markup=False)
     return result_code(result, settings, err)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from prtriage.core.errors import ConfigError
 
 # A name must be a short identifier: it is scored as model output and used as a label.
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # fullmatch: `$` would let a trailing "\n" through
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def make_categories(spec: object, source: str) -> tuple[Category, ...]:
     seen: set[str] = set()
     result = []
     for name, definition in pairs:
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigError(
                 f"{source}: bad category name {name!r}",
                 hint="use lowercase letters, digits, '-' or '_' (at most 32 characters)",

@@ -23,6 +23,8 @@ _WWW = re.compile(r"(?i)\bwww\.")
 _OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _JOINER = "\u2060"  # a word joiner: invisible, and it breaks what it sits in (mentions, links)
 _MENTION = re.compile("@(?!\u2060)")  # once is enough: escaping twice changes nothing
+# The Actions runner trims a line's leading white space, then takes `::name ...::` for a command.
+_WORKFLOW_COMMAND = re.compile(r"^(\s*):(?=:)")
 
 
 def valid_text(text: str) -> str:
@@ -40,6 +42,13 @@ def without_mentions(text: str) -> str:
     return _MENTION.sub("@" + _JOINER, text)
 
 
+def no_workflow_command(text: str) -> str:
+    """Text that may start a line of a CI log (a contributor's name, a path, the reasoning): a
+    leading `::`, after any white space, gets a word joiner between its colons, so the runner does
+    not read the line as a workflow command (`::error title=CI::...`, `::add-mask::...`)."""
+    return _WORKFLOW_COMMAND.sub(r"\1:" + _JOINER, text)
+
+
 def without_links(text: str) -> str:
     """No automatic link: GitHub links `https://...` and `www.` in plain text, so both are broken."""
     return _WWW.sub("www" + _JOINER + ".", _URL_SCHEME.sub(r"\1:" + _JOINER, text))
@@ -47,11 +56,12 @@ def without_links(text: str) -> str:
 
 def markdown_text(text: str) -> str:
     """One line of Markdown that shows `text` as written: no HTML, link, image, heading, list,
-    emphasis, code, math, table column, mention or line break of its own (a table cell, a quote)."""
+    emphasis, code, math, table column, mention, line break or workflow command of its own (a table
+    cell, a quote, a line of release notes)."""
     text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = _LINE_START.sub(lambda m: m.group(1) + _escape_last(m.group(2)), text)
-    return without_mentions(without_links(text))
+    return no_workflow_command(without_mentions(without_links(text)))
 
 
 def _escape_last(marker: str) -> str:

@@ -233,6 +233,7 @@ OTHER_VARIABLES = (
     "PRTRIAGE_CONFIG", "PRTRIAGE_DEBUG", "PRTRIAGE_CACHE_DIR",
     "PRTRIAGE_WHEELHOUSE", "PRTRIAGE_TORCH_INDEX",  # scripts/llama_wheel.sh, scripts/test.sh
     "PRTRIAGE_FUZZ",  # tests/conftest.py: the fuzz suite's hypothesis profile
+    "PRTRIAGE_ENGINE",  # pipeline/engine_factory.py: an engine factory instead of llama.cpp
 )  # fmt: skip
 
 

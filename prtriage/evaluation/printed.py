@@ -91,9 +91,12 @@ def print_reasonings(preds: Sequence[Prediction], console: Console) -> None:
     """Predictions with their reasoning and the flags it raised, for reading, not only scoring."""
     from rich.text import Text
 
-    for p in preds:
-        head = f"{p.id}: {p.predicted or '(none)'} {p.confidence:.0%} (true: {p.truth})"
+    from prtriage.core.escape import no_workflow_command, one_line
+
+    for p in preds:  # ids and reasoning come from the data set and the model: one line, no command
+        head = f"{one_line(p.id)}: {p.predicted or '(none)'} {p.confidence:.0%} (true: {p.truth})"
         flags = ", ".join(p.flags) if p.flags else "passes"
-        console.print(Text(head, style="bold"))
-        console.print(Text(f"  {p.reasoning or '(no reasoning)'}"))
+        console.print(Text(no_workflow_command(head), style="bold"), soft_wrap=True)
+        reasoning = no_workflow_command(one_line(p.reasoning or "(no reasoning)"))
+        console.print(Text(f"  {reasoning}"), soft_wrap=True)
         console.print(Text(f"  [{flags}]", style="dim"))

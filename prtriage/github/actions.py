@@ -20,9 +20,10 @@ from prtriage.core.escape import valid_text, workflow_data, workflow_property
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub's limit per step
-_OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256 object names
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# Matched with fullmatch, never `^...$`: `$` also matches before a trailing newline.
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256 object names
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,11 @@ def read_pull_request(env: Mapping[str, str]) -> PullRequest:
     if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
         raise UsageError("the event payload has no valid pull_request.number")
     for name, sha in (("base", base), ("head", head)):
-        if not isinstance(sha, str) or not _SHA.match(sha):
+        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
             raise UsageError(f"the event payload has no valid pull_request.{name}.sha")
     repository = _field(data, "repository.full_name") or env.get("GITHUB_REPOSITORY") or ""
     repository = repository or _field(pr, "base.repo.full_name") or ""
-    if not _REPOSITORY.match(repository):
+    if not _REPOSITORY.fullmatch(repository):
         raise UsageError("cannot tell the repository (no repository.full_name or GITHUB_REPOSITORY)")
     head_repo = _field(pr, "head.repo.full_name")
     return PullRequest(
@@ -110,11 +111,11 @@ def read_pull_request(env: Mapping[str, str]) -> PullRequest:
 
 
 def is_sha(value: object) -> bool:
-    return isinstance(value, str) and bool(_SHA.match(value))
+    return isinstance(value, str) and bool(_SHA.fullmatch(value))
 
 
 def is_repository(value: object) -> bool:
-    return isinstance(value, str) and bool(_REPOSITORY.match(value))
+    return isinstance(value, str) and bool(_REPOSITORY.fullmatch(value))
 
 
 def _delimiter(value: str) -> str:
@@ -133,7 +134,7 @@ def format_outputs(values: Mapping[str, str]) -> str:
     """
     records = []
     for name, value in values.items():
-        if not _OUTPUT_NAME.match(name):
+        if not _OUTPUT_NAME.fullmatch(name):
             raise ValueError(f"bad output name {name!r}")
         value = valid_text(value).replace("\r\n", "\n").replace("\r", "\n")
         delimiter = _delimiter(value)

@@ -1,10 +1,13 @@
 """The sticky pull-request comment (opt-in): one comment, found again by a hidden marker, edited each run.
 
 Pull-request comments are issue comments (the `issues/{n}/comments` endpoints; the token needs
-`pull-requests: write`). Only a comment that holds the marker *and* was written by a bot counts
-as prtriage's: anyone can paste the marker into a comment of their own, and prtriage must never
-overwrite a person's words. When a result is uncertain, the comment is not deleted but marked
-outdated, so reviewers see that the earlier category no longer holds.
+`pull-requests: write`). Only a comment that holds the marker *and* was written by the token's
+own account counts as prtriage's (label_ledger.py): anyone can paste the marker into a comment of
+their own, and prtriage must never overwrite someone else's words. The same comment holds the
+ledger of the labels prtriage put on; when labels are on without this comment, the ledger's own
+one-line note is the comment, and turning the comment on makes that note the full comment.
+When a result is uncertain, the comment is not deleted but marked outdated, so reviewers see
+that the earlier category no longer holds.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from prtriage.core.errors import UsageError
-from prtriage.core.escape import one_line, without_mentions
+from prtriage.core.escape import markdown_text, one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
+from prtriage.github.label_ledger import MARKER, Ledger, find_own_comment, is_note, parse, whoami, with_block
 from prtriage.github.labels import refused
 from prtriage.pipeline.diff import KIND_RANK
 from prtriage.pipeline.planted_text import MAX_SPAN_CHARS, MAX_SPANS, PlantedSpan
 from prtriage.pipeline.render import to_markdown, uncertain_note
 from prtriage.pipeline.result import FileEntry, Result
 
-MARKER = "<!-- prtriage:comment -->"
 MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters
 HEADING = "### prtriage"
 CUT_NOTE = "\n\n*(cut to GitHub's comment size limit)*\n"
@@ -43,15 +46,18 @@ class CommentOutcome:
         return f"comment {self.action} on #{self.number}"
 
 
-def _fit(body: str) -> str:
-    if len(body) <= MAX_BODY_CHARS:
+def _fit(body: str, room: int = 0) -> str:
+    """`body` cut to GitHub's limit, less `room` characters kept for the ledger."""
+    if len(body) <= MAX_BODY_CHARS - room:
         return body
-    return body[: MAX_BODY_CHARS - len(CUT_NOTE)] + CUT_NOTE
+    return body[: MAX_BODY_CHARS - room - len(CUT_NOTE)] + CUT_NOTE
 
 
-def comment_body(result: Result) -> str:
-    """The category, probability table, reasoning and what the budget left out, behind the marker."""
-    return _fit(MARKER + "\n" + without_mentions(to_markdown(result, heading=HEADING)))
+def comment_body(result: Result, withheld: str | None = None) -> str:
+    """The category, probability table, reasoning and what the budget left out, behind the marker;
+    first, when the category got no label (`withheld`), that and why."""
+    heading = HEADING + (f"\n\n**No category label:** {markdown_text(withheld)}." if withheld else "")
+    return _fit(MARKER + "\n" + without_mentions(to_markdown(result, heading=heading)))
 
 
 def outdated_body(result: Result) -> str:
@@ -72,35 +78,26 @@ def outdated_body(result: Result) -> str:
     return _fit(without_mentions("\n".join(lines)))
 
 
-def _is_ours(comment: Any) -> bool:
-    if not isinstance(comment, dict):
-        return False
-    user = comment.get("user")
-    return MARKER in str(comment.get("body") or "") and isinstance(user, dict) and user.get("type") == "Bot"
-
-
 def find_comment(client: GitHubClient, repository: str, number: int) -> dict[str, Any] | None:
     """prtriage's earlier comment on the pull request, if any (the oldest, should a race have made two)."""
-    try:
-        for comment in client.paginate(f"/repos/{repository}/issues/{number}/comments"):
-            if _is_ours(comment):
-                found: dict[str, Any] = comment
-                return found
-    except GitHubError as e:
-        if e.status == 404:
-            raise GitHubError(f"pull request #{number} not found in {repository}", status=404) from None
-        raise
-    return None
+    return find_own_comment(client, repository, number, whoami(client))
 
 
 def sync_comment(
-    client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False
-) -> CommentOutcome:
-    """Create or edit prtriage's comment; an uncertain result marks an existing one outdated."""
+    client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False,
+    withheld: str | None = None,
+) -> CommentOutcome:  # fmt: skip
+    """Create or edit prtriage's comment; an uncertain result marks an existing one outdated.
+    `withheld`: why the category got no label (planted text), said first."""
     existing = find_comment(client, repository, number)
-    if result.uncertain and existing is None:
+    if result.uncertain and (existing is None or is_note(existing)):
         return CommentOutcome(number, "none", None)
-    body = outdated_body(result) if result.uncertain else comment_body(result)
+    body = outdated_body(result) if result.uncertain else comment_body(result, withheld)
+    if existing is not None:  # the ledger of prtriage's labels lives on in the comment
+        on, off = parse(str(existing.get("body") or ""))
+        if on or off:
+            ledger = Ledger(on, off)
+            body = with_block(_fit(body, len(ledger.block()) + 1), ledger)
     try:
         if existing is None:
             made = client.request(
@@ -113,6 +110,8 @@ def sync_comment(
         client.request("PATCH", f"/repos/{repository}/issues/comments/{comment_id}", body={"body": body})
     except GitHubError as e:
         raise refused(e, f"cannot comment on pull request #{number}", fork) from None
+    if is_note(existing):  # the labels' one-line note became the comment
+        return CommentOutcome(number, "created", comment_id)
     return CommentOutcome(number, "marked outdated" if result.uncertain else "updated", comment_id)
 
 

@@ -1,16 +1,22 @@
-"""The label step: the code that holds a write token. It parses no diff and runs no model; it
-writes from a `Result` or from a result file it checks (classify_step.py reads the pull request).
+"""The label step: the code that holds a write token. It runs no model and loads no native
+code; it writes from a `Result` or from a result file it checks (classify_step.py reads the pull
+request).
 
 `apply_label`, `apply_planted_label` and `apply_comment` write what `classify --github` found in
 the same job; `label --from` (`label_from_result`) is the trusted half of the fork-safe recipe:
-it checks a result file that an untrusted run wrote, field by field, before anything is written.
+it checks a result file that an untrusted run wrote, field by field, before anything is written,
+and runs the planted-text detector (pure Python rules, no model) on the change it fetches itself:
+the file can make the outcome more careful (planted, uncertain), never less.
+
+A change that holds planted text gets no category label (its category may have been steered):
+the planted label if one is configured, else none, unless `planted = "report"`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +25,13 @@ from prtriage.core.settings import Settings
 from prtriage.github.actions import PullRequest, is_repository, is_sha, load_event
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.comment import CommentOutcome, planted_from_json, result_from_json, sync_comment
-from prtriage.github.label_rules import ChangedFile, extra_labels, list_pull_files, skipped_because
+from prtriage.github.label_rules import ChangedFile, extra_labels, from_diffs, skipped_because
 from prtriage.github.labels import LabelOutcome, add_planted_label, label_name, sync_label
+from prtriage.github.remote_diff import files_from_listing
+from prtriage.pipeline.planted_text import MAX_SPANS, PlantedSpan, find_planted
 from prtriage.pipeline.result import Result
+
+WITHHELD = "the change holds text addressed to the classifier, so its category may have been steered"
 
 
 @dataclass(frozen=True)
@@ -31,20 +41,28 @@ class LabelOptions:
     create: bool = False
 
 
+def withholds_category(planted: bool, settings: Settings) -> bool:
+    """Planted text: no category label (fail closed), unless the config says `planted = "report"`."""
+    return planted and settings.planted != "report"
+
+
 def apply_label(
     result: Result, pr: PullRequest, settings: Settings, options: LabelOptions, env: Mapping[str, str],
     files: Sequence[ChangedFile] = (),
 ) -> LabelOutcome:  # fmt: skip
-    """The category's label (for an uncertain result none, or the configured uncertain label),
-    and the size and path labels of the changed `files`."""
+    """The category's label (for an uncertain result none, or the configured uncertain label; for
+    planted text none), and the size and path labels of the changed `files`."""
     client = GitHubClient.from_env(env, need_token=True, why="labeling")
     categories = [(c.name, c.definition) for c in settings.categories]
-    category = None if result.uncertain else result.category
+    withheld = withholds_category(bool(result.planted), settings)
+    category = None if result.uncertain or withheld else result.category
     extra, extra_ours = extra_labels(files, settings)
-    return sync_label(
+    outcome = sync_label(
         client, pr.repository, pr.number, category, categories, options.prefix, options.create,
-        pr.is_fork, settings.uncertain_label, dict(settings.labels), extra, extra_ours,
+        pr.is_fork, None if withheld else settings.uncertain_label, dict(settings.labels), extra,
+        extra_ours,
     )  # fmt: skip
+    return replace(outcome, withheld=WITHHELD if withheld else None)
 
 
 def apply_planted_label(
@@ -59,10 +77,13 @@ def apply_planted_label(
     )
 
 
-def apply_comment(result: Result, pr: PullRequest, env: Mapping[str, str]) -> CommentOutcome:
-    """prtriage's one comment on the pull request, created or edited (marked outdated if uncertain)."""
+def apply_comment(
+    result: Result, pr: PullRequest, env: Mapping[str, str], withheld: bool = False
+) -> CommentOutcome:
+    """prtriage's one comment on the pull request, created or edited (marked outdated if uncertain);
+    `withheld`: it says that the category got no label, and why."""
     client = GitHubClient.from_env(env, need_token=True, why="commenting")
-    return sync_comment(client, pr.repository, pr.number, result, pr.is_fork)
+    return sync_comment(client, pr.repository, pr.number, result, pr.is_fork, WITHHELD if withheld else None)
 
 
 # --- label --from: the trusted half of the fork-safe recipe -------------------------------------
@@ -74,16 +95,17 @@ class LabelRequest:
     number: int
     head_sha: str
     category: str
-    uncertain: bool = False  # below the classifying run's min-confidence: no category label
+    uncertain: bool = False  # below min-confidence (this run's or the file's): no category label
     data: dict[str, Any] | None = None  # the whole result, for --comment
-    planted: bool = False  # the change holds text addressed to the classifier
+    planted: tuple[PlantedSpan, ...] = ()  # what the untrusted run reported (only ever added to)
 
 
 def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> LabelRequest:
     """A result written by `classify --github` in another (untrusted) run, checked field by field.
 
     The repository is this run's own; the category must be a configured one; the number and head
-    commit are checked against the API before anything is written.
+    commit are checked against the API before anything is written. `uncertain` is this run's own
+    reading of the confidence against its min-confidence, or the file's when it says so.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -104,22 +126,33 @@ def read_result_file(path: Path, settings: Settings, env: Mapping[str, str]) -> 
         raise UsageError("GITHUB_REPOSITORY is not set: cannot tell which repository to label in")
     if pr.get("repository") != repository:
         raise UsageError(f"{path}: the result is about {pr.get('repository')!r}, not {repository}")
-    planted = bool(planted_from_json(data))
+    confidence = data.get("confidence")
+    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
+        raise UsageError(f"{path}: 'confidence' must be a number from 0 to 1")
+    low = settings.min_confidence is not None and confidence < settings.min_confidence
+    uncertain = low or data.get("uncertain") is True
     return LabelRequest(
-        repository, number, str(head), str(category), data.get("uncertain") is True, data, planted
+        repository, number, str(head), str(category), uncertain, data, planted_from_json(data)
     )
 
 
-def _workflow_run_head(env: Mapping[str, str]) -> str | None:
-    """The head commit of the run that triggered this `workflow_run` event, if that is the event."""
-    if env.get("GITHUB_EVENT_NAME") != "workflow_run":
+def _merged(own: Sequence[PlantedSpan], reported: Sequence[PlantedSpan]) -> tuple[PlantedSpan, ...]:
+    """The spans this run found, then those the untrusted run reported that it did not."""
+    return tuple(dict.fromkeys([*own, *reported]))[:MAX_SPANS]
+
+
+def _triggering_head(env: Mapping[str, str]) -> str | None:
+    """The head commit this run was triggered for: the `workflow_run` event's run, or the pull
+    request of a `pull_request(_target)` event (the second job of the pull_request_target recipe)."""
+    event = env.get("GITHUB_EVENT_NAME")
+    if event not in ("workflow_run", "pull_request", "pull_request_target"):
         return None
     _, data = load_event(env)
-    head = (
-        data.get("workflow_run", {}).get("head_sha") if isinstance(data.get("workflow_run"), dict) else None
-    )
+    holder = data.get("workflow_run" if event == "workflow_run" else "pull_request")
+    holder = holder if isinstance(holder, dict) else {}
+    head = holder.get("head_sha") if event == "workflow_run" else (holder.get("head") or {}).get("sha")
     if not is_sha(head):
-        raise UsageError("the workflow_run event has no head_sha")
+        raise UsageError(f"the {event} event has no head commit")
     return str(head)
 
 
@@ -133,9 +166,11 @@ def label_from_result(
     if comment:
         assert request.data is not None
         result = result_from_json(request.data, settings.category_names)
-        if result.uncertain != request.uncertain:
+        if result.uncertain != (request.data.get("uncertain") is True):
             raise UsageError(f"{path}: 'uncertain' does not match its confidence and min_confidence")
-    run_head = _workflow_run_head(env)
+        if request.uncertain and not result.uncertain:  # this run's min-confidence is higher
+            result = replace(result, min_confidence=settings.min_confidence)
+    run_head = _triggering_head(env)
     if run_head is not None and run_head != request.head_sha:
         raise UsageError(
             f"{path}: the result is for commit {request.head_sha[:12]}, the run was for {run_head[:12]}"
@@ -159,24 +194,32 @@ def label_from_result(
         return [f"#{request.number} not labeled: {why}"]
     fork = (live.get("head", {}).get("repo") or {}).get("full_name") != request.repository
     categories = [(c.name, c.definition) for c in settings.categories]
-    category = None if request.uncertain else request.category
-    # Size and path labels from the files GitHub lists for the pull request, never from the result
-    # file, which the untrusted run wrote.
-    needed = settings.size_labels or settings.path_labels
-    files = list_pull_files(client, request.repository, request.number) if needed else []
-    extra, extra_ours = extra_labels(files, settings)
+    # The files GitHub lists for the pull request, never the result file's (the untrusted run wrote
+    # it): they give the size and path labels, and with the live title and description they are
+    # what this run looks for planted text in, itself.
+    listing = client.paginate(f"/repos/{request.repository}/pulls/{request.number}/files")
+    files = files_from_listing(listing, settings.exclude)
+    title, body = str(live.get("title") or ""), str(live.get("body") or "")
+    planted = _merged(find_planted(title, body, files, settings.category_names), request.planted)
+    withheld = withholds_category(bool(planted), settings)
+    category = None if request.uncertain or withheld else request.category
+    extra, extra_ours = extra_labels(from_diffs(files), settings)
     outcome = sync_label(
         client, request.repository, request.number, category, categories,
-        options.prefix, options.create, fork, settings.uncertain_label, dict(settings.labels),
-        extra, extra_ours,
+        options.prefix, options.create, fork, None if withheld else settings.uncertain_label,
+        dict(settings.labels), extra, extra_ours,
     )  # fmt: skip
-    done = [outcome.describe()]
-    if request.planted and settings.planted_label:
+    done = [replace(outcome, withheld=WITHHELD if withheld else None).describe()]
+    if planted and settings.planted_label:
         done.append(
             add_planted_label(
                 client, request.repository, request.number, settings.planted_label, options.create, fork
             )
         )
     if result is not None:
-        done.append(sync_comment(client, request.repository, request.number, result, fork).describe())
+        result = replace(result, planted=planted)
+        said = sync_comment(
+            client, request.repository, request.number, result, fork, WITHHELD if withheld else None
+        )
+        done.append(said.describe())
     return done

@@ -1,22 +1,26 @@
-"""The category as a pull request label (with size and path labels beside it); people win.
+"""The category as a pull request label (with size and path labels beside it); a label anyone
+else added, a person or another workflow, never comes off.
 
 Only additions and single deletions are used: `PUT .../labels` replaces every label and races with
-people labelling the same pull request. Labels count as prtriage's to manage when they are the
-prefix followed by a configured category name, a name the label map gives a category, the
-uncertain label, a size label or a path rule's label. Even those belong to people once a person
-touched them, which the issue's label events tell (read once per run, only when something would
-change): a label whose latest `labeled` event is a person's is never taken off, and a label whose
-latest `unlabeled` event is a person's is not put back. Without the events (a token that may not
-read them) nothing is taken off, since who put it on cannot be known.
+people labelling the same pull request. Labels count as prtriage's kinds when they are the prefix
+followed by a configured category name, a name the label map gives a category, the uncertain
+label, a size label or a path rule's label. Even of those, prtriage takes off only a label it put
+on itself: its ledger (label_ledger.py, in its own comment) names the `labeled` event its request
+made, and the label comes off only while that event is the label's latest. The actor of an event
+cannot tell: actions/labeler on `GITHUB_TOKEN` is `github-actions[bot]` as prtriage is, and with a
+personal token prtriage is a person. A label someone else took off (its latest `unlabeled` event
+is not one the ledger names) is not put back. The events are read once per run, only when
+something would change; without them (a token that may not read them) nothing is taken off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError, quote
+from prtriage.github.label_ledger import Ledger, read_ledger, whoami, write_ledger
 
 DEFAULT_PREFIX = "prtriage:"
 MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
@@ -54,14 +58,17 @@ class LabelOutcome:
     created: bool  # the repository lacked a label and prtriage created it
     removed: tuple[str, ...]  # prtriage's earlier labels taken off
     category: str | None = None  # None: the result is uncertain
-    kept: tuple[str, ...] = ()  # stale labels left on: a person added them (or it cannot be known)
+    kept: tuple[str, ...] = ()  # stale labels left on: prtriage did not put them on (or cannot know)
     events_unread: bool = False  # the token could not read who added them, so all were kept
     also: tuple[str, ...] = ()  # size and path labels put on in this run
-    left_off: tuple[str, ...] = ()  # wanted, but a person took them off: not put back
+    left_off: tuple[str, ...] = ()  # wanted, but someone else took them off: not put back
+    withheld: str | None = None  # why the category got no label although it is certain (planted text)
 
     def describe(self) -> str:
         n = self.number
-        if self.label is None and self.category is not None:
+        if self.label is None and self.withheld:
+            done = f"no category label for #{n}: {self.withheld}"
+        elif self.label is None and self.category is not None:
             done = f"no label for #{n}: category {self.category!r} is mapped to no label"
         elif self.label is None:
             done = f"no label for #{n}: the result is uncertain"
@@ -78,10 +85,12 @@ class LabelOutcome:
         if self.removed:
             done += "; removed " + ", ".join(repr(r) for r in self.removed)
         if self.kept:
-            why = EVENTS_HINT if self.events_unread else "a person added it"
+            why = EVENTS_HINT if self.events_unread else "prtriage did not put it on"
             done += "; kept " + ", ".join(repr(k) for k in self.kept) + f" ({why})"
         if self.left_off:
-            done += "; not put back " + ", ".join(repr(x) for x in self.left_off) + " (a person removed it)"
+            done += (
+                "; not put back " + ", ".join(repr(x) for x in self.left_off) + " (someone else removed it)"
+            )
         return done
 
 
@@ -118,23 +127,35 @@ def _labels_on(client: GitHubClient, repository: str, number: int) -> list[str]:
     return [str(item.get("name")) for item in items if isinstance(item, dict)]
 
 
+Event = tuple[str, int, str]  # (labeled | unlabeled, event id, the actor's login)
+
+
 @dataclass(frozen=True)
 class LabelHistory:
-    """Who last put each label on or took it off, from the issue's events."""
+    """The latest event of each label, and prtriage's ledger of the events its own requests made."""
 
-    last: Mapping[str, tuple[str, bool]]  # name → (labeled | unlabeled, done by a bot)
+    last: Mapping[str, Event]
     unread: bool = False  # the token may not read the events: nothing is known
+    ledger: Ledger = field(default_factory=Ledger)
 
     def ours_to_remove(self, name: str) -> bool:
-        """Only a label a bot put on last may come off; unknown (no event, unread) stays."""
-        return not self.unread and self.last.get(name) == ("labeled", True)
+        """Only a label whose latest event is the `labeled` one prtriage's ledger names may come
+        off; anyone else's, and unknown (no event, unread), stays."""
+        on = self.ledger.on.get(name)
+        return (
+            not self.unread and on is not None and self.last.get(name) == ("labeled", on, self.ledger.author)
+        )
 
-    def removed_by_person(self, name: str) -> bool:
-        return not self.unread and self.last.get(name) == ("unlabeled", False)
+    def removed_by_someone_else(self, name: str) -> bool:
+        """Its latest event is an `unlabeled` one that prtriage's ledger does not name."""
+        event = self.last.get(name)
+        if self.unread or event is None or event[0] != "unlabeled":
+            return False
+        return event != ("unlabeled", self.ledger.off.get(name), self.ledger.author)
 
 
-def label_history(client: GitHubClient, repository: str, number: int) -> LabelHistory:
-    """The latest `labeled`/`unlabeled` event of each label; unread when the token may not look."""
+def label_events(client: GitHubClient, repository: str, number: int) -> dict[str, Event] | None:
+    """The latest `labeled`/`unlabeled` event of each label; None when the token may not look."""
     events = []
     try:
         for event in client.paginate(f"/repos/{repository}/issues/{number}/events"):
@@ -143,15 +164,50 @@ def label_history(client: GitHubClient, repository: str, number: int) -> LabelHi
     except GitHubError as e:
         if e.status != 403 or "rate limit" in (e.hint or ""):
             raise
-        return LabelHistory({}, unread=True)
+        return None
     # GitHub lists them oldest first; sort anyway, on time then id, so the last one wins.
     events.sort(key=lambda ev: (str(ev.get("created_at") or ""), int(ev.get("id") or 0)))
-    last: dict[str, tuple[str, bool]] = {}
+    last: dict[str, Event] = {}
     for event in events:
         name = (event.get("label") or {}).get("name")
         if isinstance(name, str):
-            last[name] = (str(event["event"]), (event.get("actor") or {}).get("type") == "Bot")
-    return LabelHistory(last)
+            actor = (event.get("actor") or {}).get("login")
+            last[name] = (str(event["event"]), int(event.get("id") or 0), str(actor or ""))
+    return last
+
+
+def label_history(client: GitHubClient, repository: str, number: int) -> LabelHistory:
+    """The label events and prtriage's ledger; unread when the token may not read the events."""
+    last = label_events(client, repository, number)
+    if last is None:
+        return LabelHistory({}, unread=True)
+    return LabelHistory(last, ledger=read_ledger(client, repository, number, whoami(client)))
+
+
+def record_own(
+    client: GitHubClient, repository: str, number: int, history: LabelHistory,
+    added: Iterable[str], removed: Iterable[str], fork: bool,
+) -> None:  # fmt: skip
+    """Write into the ledger the events that this run's own requests just made."""
+    added, removed = list(added), list(removed)
+    if history.unread or not (added or removed):
+        return
+    last = label_events(client, repository, number) or {}
+    ledger = history.ledger
+    for name in added:
+        event = last.get(name)
+        ledger.off.pop(name, None)
+        if event and event[0] == "labeled":
+            ledger.on[name] = event[1]
+    for name in removed:
+        event = last.get(name)
+        ledger.on.pop(name, None)
+        if event and event[0] == "unlabeled":
+            ledger.off[name] = event[1]
+    try:
+        write_ledger(client, repository, number, ledger)
+    except GitHubError as e:
+        raise refused(e, f"cannot keep prtriage's comment on #{number}", fork) from None
 
 
 def _label_exists(client: GitHubClient, repository: str, name: str) -> bool:
@@ -213,12 +269,13 @@ def add_planted_label(
 ) -> str:
     """The review label of a result whose change holds planted text. prtriage only ever adds it
     (it is not one of its labels to manage: a person takes it off once they have looked), and does
-    not put it back once a person took it off."""
+    not put it back once someone took it off."""
     name = label_name("", name)
     if name in _labels_on(client, repository, number):
         return f"#{number} already has {name!r}: it holds text addressed to the classifier"
-    if label_history(client, repository, number).removed_by_person(name):
-        return f"left {name!r} off #{number}: a person took it off"
+    last = label_events(client, repository, number) or {}
+    if last.get(name, ("",))[0] == "unlabeled":  # prtriage never takes it off: someone else did
+        return f"left {name!r} off #{number}: someone took it off"
     created = _ensure_exists(
         client, repository, Wanted(name, PLANTED_COLOR, PLANTED_DEFINITION), create, fork
     )
@@ -238,7 +295,7 @@ def sync_label(
     extra: Sequence[Wanted] = (), extra_ours: Iterable[str] = (),
 ) -> LabelOutcome:  # fmt: skip
     """Give pull request `number` the label of `category` (and `extra`: size and path labels);
-    take off prtriage's labels that no longer apply, unless a person put them on.
+    take off the labels prtriage put on itself that no longer apply (its ledger says which).
 
     `categories` are (name, definition) pairs: the configured categories, which define which labels
     are prtriage's own (with the names of `label_map`, `uncertain_label` and `extra_ours`, every
@@ -257,7 +314,7 @@ def sync_label(
     stale = [name for name in current if name in ours and name not in names]
     missing = [w for w in wanted_all if w.name not in current]
     history = label_history(client, repository, number) if stale or missing else LabelHistory({})
-    left_off = tuple(w.name for w in missing if history.removed_by_person(w.name))
+    left_off = tuple(w.name for w in missing if history.removed_by_someone_else(w.name))
     to_add = [w for w in missing if w.name not in left_off]
     kept = tuple(sorted(name for name in stale if not history.ours_to_remove(name)))
     stale = [name for name in stale if name not in kept]
@@ -278,6 +335,7 @@ def sync_label(
         except GitHubError as e:
             raise refused(e, f"cannot remove label {name!r} from #{number}", fork) from None
     added_names = {w.name for w in to_add}
+    record_own(client, repository, number, history, added_names, stale, fork)
     return LabelOutcome(
         number=number, label=wanted.name if wanted else None,
         added=wanted is not None and wanted.name in added_names, created=created,

@@ -100,13 +100,25 @@ def cache_files() -> list[tuple[Path, int]]:
     return sorted((p, p.stat().st_size) for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def clean_cache() -> tuple[int, int]:
-    """Remove prtriage's cache folder's contents; (files, bytes) removed. The Hugging Face cache
-    and the installed weights are not prtriage's to remove."""
-    files = cache_files()
+# What prtriage remakes by itself when it is gone: model copies, remembered hashes, base-commit
+# files. The rest of the folder (wheels/: scripts/llama_wheel.sh's llama.cpp build, ten minutes to
+# redo; logs/: crash reports) goes only with `cache clean --all`.
+REMADE = ("models", "sha256", "base-files")
+
+
+def clean_cache(everything: bool = False) -> tuple[int, int, list[str]]:
+    """Remove the model copies and remembered hashes (with `everything`, the whole folder's
+    contents); (files, bytes) removed and the top-level entries kept. The Hugging Face cache and
+    the installed weights are not prtriage's to remove."""
+    root = cache_dir()
+    files = [(p, size) for p, size in cache_files() if everything or p.relative_to(root).parts[0] in REMADE]
     for path, _ in files:
         path.unlink(missing_ok=True)
-    for folder in sorted((p for p in cache_dir().rglob("*") if p.is_dir()), reverse=True):
+    mine = (
+        p for p in root.rglob("*") if p.is_dir() and (everything or p.relative_to(root).parts[0] in REMADE)
+    )
+    for folder in sorted(mine, reverse=True):
         with contextlib.suppress(OSError):  # not empty: a symlink, or another process's new file
             folder.rmdir()
-    return len(files), sum(size for _, size in files)
+    kept = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    return len(files), sum(size for _, size in files), kept

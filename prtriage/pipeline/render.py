@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from prtriage.core.escape import markdown_code, markdown_text, one_line, valid_text
+from prtriage.core.escape import markdown_code, markdown_text, no_workflow_command, one_line, valid_text
 from prtriage.pipeline.planted_text import PlantedSpan
 from prtriage.pipeline.result import FileEntry, Result
 
@@ -73,15 +74,35 @@ def planted_note(result: Result) -> str:
     )
 
 
+def _shown(text: str) -> str:
+    """A string of the change's author as one line of text that may start a line of a CI log."""
+    return no_workflow_command(one_line(text))
+
+
+def _unfolded(console: Console, result: Result) -> Console:
+    """Off a terminal (a pipe, a CI log) a console wide enough that no table row is folded: a
+    folded path or reason would start a new line with text of the change's author."""
+    if console.is_terminal:
+        return console
+    paths = max((cell_len(_shown(f.path)) for f in result.files), default=0)
+    notes = max((cell_len(_shown(_file_note(f))) for f in result.files), default=0)
+    widest = paths + notes  # the table's columns are as wide as their widest cell
+    if widest + 40 <= console.width:
+        return console
+    return type(console)(file=console.file, width=widest + 40, highlight=False, no_color=console.no_color)
+
+
 def print_text(result: Result, console: Console, show_timings: bool = True) -> None:
+    """The result for people. Untrusted text (paths, reasons, reasoning, planted spans) is one line
+    each, never starts a workflow command, and off a terminal is never folded onto a new line."""
+    console = _unfolded(console, result)
     if result.uncertain:
         console.print(Text(uncertain_note(result), style="bold yellow"), soft_wrap=True)
     if result.planted:
         console.print(Text(one_line(planted_note(result)), style="bold red"), soft_wrap=True)
         for span in result.planted:
-            console.print(
-                Text(f"  {one_line(span.where)} ({span.kind}): {span.text}", style="red"), soft_wrap=True
-            )
+            line = f"  {_shown(span.where)} ({one_line(span.kind)}): {one_line(span.text)}"
+            console.print(Text(line, style="red"), soft_wrap=True)
     head = Text()
     head.append(result.category, style="bold green")
     head.append(f"  {result.confidence:.0%} ", style="bold")
@@ -91,9 +112,9 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
         console.print(Text(saw_little_note(result), style="yellow"), soft_wrap=True)
     if result.decided_by != "model":
         console.print(Text(DECLARED_NOTE, style="dim"), soft_wrap=True)
-    if one_line(result.reasoning):
+    if one_line(result.reasoning):  # soft_wrap: a terminal wraps it, a log gets one line
         why = Text("why: ", style="bold")
-        why.append(one_line(result.reasoning), style="italic")
+        why.append(_shown(result.reasoning), style="italic")
         console.print(why, soft_wrap=True)
     table = Table(title="Categories", show_edge=False, pad_edge=False, box=None)
     table.add_column("category")
@@ -109,9 +130,7 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
     files.add_column("in prompt")
     # Paths and reasons are the change author's text: rich Text, never markup (`docs/[/x].md`).
     for f in result.files:
-        files.add_row(
-            Text(one_line(f.path)), str(f.additions), str(f.deletions), Text(one_line(_file_note(f)))
-        )
+        files.add_row(Text(_shown(f.path)), str(f.additions), str(f.deletions), Text(_shown(_file_note(f))))
     console.print(files)
     if result.body_cut:
         console.print(Text("The description was cut to fit the context.", style="dim"))
@@ -125,7 +144,7 @@ def print_text(result: Result, console: Console, show_timings: bool = True) -> N
         )
         # soft_wrap: no line breaks of ours, so a long adapter path is never cut mid-word and
         # stays one copyable piece; the terminal wraps it, a pipe or log gets one line.
-        console.print(Text(footer, style="dim"), soft_wrap=True)
+        console.print(Text(_shown(footer), style="dim"), soft_wrap=True)
 
 
 def to_markdown(result: Result, heading: str = "### prtriage") -> str:

@@ -94,9 +94,11 @@ DECLARED_READING = "the model did not run: the title's Conventional Commits type
 
 
 def declared_result(change: Change, declared: Declared, settings: Settings) -> Result:
-    """declared = trust: the category the title's type maps to is the answer; no model runs."""
+    """declared = trust: the category the title's type maps to is the answer; no model runs. The
+    planted-text detector still does: a title's type is as much the author's text as the rest."""
     assert declared.category is not None
     names = settings.category_names
+    title, body = valid_text(change.title), valid_text(change.body)
     files = tuple(
         FileEntry(f.path, f.old_path, f.status, f.kind, f.additions, f.deletions, "none", "not read")
         for f in change.files
@@ -107,4 +109,5 @@ def declared_result(change: Change, declared: Declared, settings: Settings) -> R
         reasoning=f"the title declares `{declared.said}`", files=files, model="", adapter=None,
         prompt_tokens=0, body_cut=False, source=change.source, min_confidence=settings.min_confidence,
         scorer=settings.scorer, declared=declared, decided_by="declared type",
+        planted=find_planted(title, body, change.files, names),
     )  # fmt: skip

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_engine import FakeEngine, run_main, use_fake_engine
 
 from prtriage.commands.batch import BatchOptions, run
-from prtriage.core.errors import EXIT_FAIL_ON, EXIT_OK, UsageError
+from prtriage.core.errors import EXIT_CANNOT_TRIAGE, EXIT_FAIL_ON, EXIT_OK, UsageError
 from prtriage.core.settings import Settings
 
 TESTS = Path(__file__).resolve().parents[1]  # where fake_engine.py is, for PRTRIAGE_ENGINE
@@ -221,3 +222,90 @@ def test_reasoning_tokens_0_generates_nothing_and_every_line_still_explains(
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(lines) == 2 and all("Chosen over" in line["reasoning"] for line in lines)
     assert {call.max_tokens for call in engine.calls if not call.candidates} == {0}
+
+
+def test_failed_records_exit_3_and_say_how_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose records failed exited 0, as if all were classified."""
+    use_fake_engine(monkeypatch, FakeEngine(FakeEngine.answering("docs", 0.7).scores, fail_on="boom"))
+    src = tmp_path / "in.jsonl"
+    titles = ["one", "boom", "three", "boom again"]
+    src.write_text("".join(json.dumps({"id": t, "title": t, "diff": FIX_DIFF}) + "\n" for t in titles))
+    assert batch(tmp_path, src) == EXIT_CANNOT_TRIAGE
+    err = capsys.readouterr().err
+    assert "2 records failed (named above) and are not in the output: --resume retries them" in err
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        "one",
+        "three",
+    ]
+
+
+def test_a_bug_on_one_record_is_recorded_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception that is no PrtriageError ended the run at that record, and --resume replayed it."""
+    from prtriage.batching import runner
+    from prtriage.pipeline import triage
+
+    use_fake_engine(monkeypatch, FakeEngine.answering("docs", 0.7))
+
+    def classify(change: Any, engine: Any, settings: Settings) -> Any:
+        if change.title == "crash":
+            raise KeyError("a bug")
+        return triage.classify(change, engine, settings)
+
+    monkeypatch.setattr(runner, "classify", classify)
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": t, "title": t, "diff": FIX_DIFF}) + "\n" for t in ("a", "crash", "b"))
+    )
+    assert batch(tmp_path, src) == EXIT_CANNOT_TRIAGE
+    err = capsys.readouterr().err
+    assert "in.jsonl:2: internal error: KeyError: 'a bug'" in err and "1 records failed" in err
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        "a",
+        "b",
+    ]
+    monkeypatch.setattr(runner, "classify", triage.classify)  # the bug fixed: --resume does the rest
+    assert batch(tmp_path, src, "--resume") == EXIT_OK
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [
+        "a",
+        "crash",
+        "b",
+    ]
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    """Two `--resume` runs on one output appended to the same journal, interleaved."""
+    n = 40
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": f"pr-{i}", "title": "t", "diff": FIX_DIFF}) + "\n" for i in range(n))
+    )
+    out, partial = tmp_path / "out.jsonl", tmp_path / "out.jsonl.partial"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+           "PRTRIAGE_ENGINE": "fake_engine:factory", "FAKE_ENGINE_DELAY": "0.05"}  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "prtriage",
+        "classify",
+        "--input",
+        str(src),
+        "--output",
+        str(out),
+        "--resume",
+    ]
+    first = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _complete_lines(partial) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert first.poll() is None, "the first run ended before the second began: slow the fake engine down"
+    assert second.returncode == 2, second.stderr
+    assert f"prtriage: error: another run is writing {out}" in second.stderr
+    assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == [f"pr-{i}" for i in range(n)]  # each once, in order
+    assert not (tmp_path / "out.jsonl.lock").exists()

@@ -76,3 +76,24 @@ def test_the_default_model_and_adapter_are_named_not_null(
     assert run_main("config", "-C", str(repo)) == 0
     out = capsys.readouterr().out
     assert "adapter = none  (default: no adapter: the bundled one is only for the default model)" in out
+
+
+def test_an_engine_factory_is_said_to_be_honoured(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PRTRIAGE_ENGINE imports any module:function in place of the model, while config said it was
+    "not a prtriage variable and is ignored"."""
+    monkeypatch.setenv("PRTRIAGE_ENGINE", "fake_engine:factory")
+    assert run_main("config", "-C", str(repo)) == 0
+    out = capsys.readouterr()
+    assert "not a prtriage variable" not in out.err and "PRTRIAGE_ENGINE" not in out.err
+    assert (
+        "engine = fake_engine:factory  (environment (PRTRIAGE_ENGINE): this module:function is imported"
+        in out.out
+    )
+    assert "the model and adapter above are not loaded" in out.out
+    assert run_main("config", "-C", str(repo), "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["engine"] == "fake_engine:factory"
+    monkeypatch.delenv("PRTRIAGE_ENGINE")
+    assert run_main("config", "-C", str(repo), "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["engine"] is None

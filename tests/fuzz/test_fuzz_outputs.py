@@ -12,7 +12,7 @@ from pathlib import Path
 
 from action_sim import read_outputs
 from hostile import hostile_text, path_text
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_check import tags
 from rich.console import Console
@@ -61,10 +61,35 @@ def harmless(r: Result) -> Result:
     )  # fmt: skip
 
 
+def _crafted() -> Result:
+    """A path and a reasoning long enough to fold at 80 columns, each folding onto a workflow command."""
+    path = "docs/" + "a" * 75 + "::error title=CI::the build is broken"
+    files = (FileEntry(path, None, "added", "docs", 1, 0, "full", None),)
+    return Result(
+        "fix", 0.9, {"feature": 0.05, "fix": 0.9, "docs": 0.05}, "b " * 40 + "::warning::x", files,
+        " ::error::model", None, 10, False, "source", {"total_s": 0.5}, None, "llm",
+        planted=(PlantedSpan("::add-mask::title", "override", "words"),),
+    )  # fmt: skip
+
+
+def assert_safe_in_a_log(printed: str, result: Result) -> None:
+    """No line starts a workflow command (the runner trims white space first), and off a terminal
+    no path, reason or reasoning is folded: each is whole on one line."""
+    lines = printed.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("::")]
+    whole = [f.path for f in result.files] + [f.reason for f in result.files if f.reason]
+    whole += [result.reasoning]
+    joiner = "\u2060"  # what breaks a leading `::`, invisible
+    for text in filter(None, (one_line(t).replace(joiner, "") for t in whole)):
+        assert any(text in line.replace(joiner, "") for line in lines), f"folded: {text!r}"
+
+
 @given(results())
+@example(_crafted())
 def test_text_json_and_markdown(result: Result) -> None:
     out = io.StringIO()
     print_text(result, Console(file=out, width=80, highlight=False), show_timings=True)
+    assert_safe_in_a_log(out.getvalue(), result)
     data = json.loads(to_json(result))
     to_json(result).encode("utf-8")
     assert data["reasoning"] == valid_text(result.reasoning)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from action_sim import read_outputs, run_step
-from fake_github import BOT, PERSON, TOKEN, FakeGitHub, Pull, Server
+from fake_github import PERSON, TOKEN, FakeGitHub, Pull, Server
 from git_helpers import git, write
 
 from prtriage.core.categories import DEFAULT_CATEGORIES
@@ -23,8 +23,12 @@ from prtriage.github.actions import (
     append_summary,
     commands_stopped,
     format_outputs,
+    is_repository,
+    is_sha,
     read_pull_request,
 )
+from prtriage.github.api import GitHubClient
+from prtriage.github.labels import sync_label
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 VENV = Path(sys.executable).parent.parent  # the venv running the tests has `prtriage` installed
@@ -97,6 +101,16 @@ def test_bad_events_are_usage_errors(
 
 
 # --- outputs, annotations, summary ----------------------------------------------------------------
+
+
+def test_shas_and_repositories_are_matched_in_full() -> None:
+    # A result file's head_sha "abc...\n" passed `^...$`: `$` matches before a final newline.
+    sha = "a" * 40
+    assert is_sha(sha) and is_sha("b" * 64) and is_repository("o/r")
+    assert not is_sha(sha + "\n") and not is_sha("b" * 64 + "\n") and not is_sha("a" * 41)
+    assert not is_repository("o/r\n")
+    with pytest.raises(ValueError, match="bad output name"):
+        format_outputs({"category\n": "fix"})
 
 
 def test_outputs_survive_multiline_and_hostile_values(tmp_path: Path) -> None:
@@ -228,8 +242,11 @@ def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     state = FakeGitHub(repo_labels={"prtriage:feature"})
-    state.set_labels(7, {"needs review": PERSON, "prtriage:feature": BOT})  # prtriage's, from a run before
+    state.set_labels(7, {"needs review": PERSON})
     with Server(state):
+        categories = [(c.name, c.definition) for c in DEFAULT_CATEGORIES]
+        sync_label(GitHubClient(state.url, TOKEN), "o/r", 7, "feature", categories, "prtriage:", False)
+        state.requests.clear()  # prtriage:feature is prtriage's, from a run before
         yield state
 
 
