@@ -20,6 +20,7 @@ from prtriage.core.settings import Settings
 from prtriage.pipeline.budget import fit_change
 from prtriage.pipeline.change import Change, change_from_diff
 from prtriage.pipeline.diff import parse_diff
+from prtriage.pipeline.reasoning_check import ChangeFacts, invented_paths
 from prtriage.pipeline.render import print_text, to_json, to_markdown
 from prtriage.pipeline.triage import classify
 
@@ -57,12 +58,18 @@ def test_hostile_changes_classify_and_print(title: str, body: str, pieces: list[
     change = change_from_diff(title, body, "".join(pieces).splitlines(True), ())
     if not change.files:
         return
-    result = classify(
-        change, Utf8Engine({"fix": -0.1}, "Guards a zero.", rest=None), Settings(reasoning_tokens=8)
-    )
+    engine = Utf8Engine({"fix": -0.1}, "Guards a zero.", rest=None)
+    result = classify(change, engine, Settings(scorer="llm", reasoning="model", reasoning_tokens=8))
     print_text(result, Console(file=io.StringIO(), width=60), show_timings=True)
     assert json.loads(to_json(result))["category"] == "fix"
     to_markdown(result).encode("utf-8")
+    # The default (fused, the reasoning built from the scores) on the same hostile change.
+    fused = classify(change, engine, Settings())
+    print_text(fused, Console(file=io.StringIO(), width=60), show_timings=True)
+    assert json.loads(to_json(fused))["category"] in Settings().category_names and fused.reasoning
+    facts = ChangeFacts.of(change.title, [f.path for f in change.files], "")
+    assert invented_paths(fused.reasoning, facts) == []
+    to_markdown(fused).encode("utf-8")
 
 
 def test_ten_thousand_files_are_each_listed_and_fit() -> None:
