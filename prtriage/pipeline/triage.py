@@ -72,7 +72,8 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         scorer="fused" if fusing is not None else "llm",
         model_sha256=engine.files.sha256,
         adapter_sha256=engine.files.adapter_sha256,
-        planted=find_planted(change.title, change.body, change.files, names),
+        # Read first what the prompt shows, in its order: a change cannot starve the detector.
+        planted=find_planted(change.title, change.body, change.files, names, fitted.shown),
         llm_probabilities=llm_probs if fusing is not None else None,
     )
 
