@@ -75,7 +75,8 @@ _ANSWER_WORD = (
     r"类别|類別|分类|分類|カテゴリー?|분류|카테고리)"
 )
 _ANSWER_WORD_RE = re.compile(rf"(?i){_ANSWER_WORD}")
-_COPULA = r"(?:is|are|be|was|=|:|ist|est|es|è|é|é\s+de|是|为|為|は|：)"
+# Words are whole words ("changes CI" holds no "es"); the CJK ones stand between words.
+_COPULA = r"(?:\b(?:is|are|be|was|ist|est|es|è|é|é\s+de)\b|=|:|是|为|為|は|：)"
 # A verdict: "final answer", "correct label", "the real category" (followed by the category).
 _VERDICT = (
     r"(?:final|correct|right|real|true|expected|actual)\s+"
@@ -100,7 +101,7 @@ _OVERRIDE = re.compile(
 )
 # "Ignore" in other languages: with an answer word or a category claim in the same paragraph.
 _FOREIGN_OVERRIDE = re.compile(
-    r"(?i)\b(?:ignore[zs]|ignorer|ignoriere[n]?|ignora[r]?|ignoruj|negeer|игнорируй(?:те)?|"
+    r"(?i)\b(?:ignorez|ignorer|ignoriere[n]?|ignora[r]?|ignoruj|negeer|игнорируй(?:те)?|"
     r"lies\s+nicht|ne\s+lisez\s+pas|no\s+leas|não\s+leia)\b|忽略|無視|무시"
 )
 _CHAT_TEMPLATE = re.compile(
@@ -158,17 +159,18 @@ class _Rules:
 
 # Other words for the default categories, as people (and models) say them: a sentence that names
 # a category this way names it to the model too. General vocabulary, not phrasings of the set.
+# Names of an answer, not plurals: "use features", "treat ... as features" are how people write.
 _SYNONYMS = {
-    "feature": ("features", "feat", "new feature", "enhancement", "enhancements"),
-    "fix": ("fixes", "bugfix", "bug fix", "bug-fix", "hotfix"),
+    "feature": ("feat", "new feature", "enhancement"),
+    "fix": ("bugfix", "bug fix", "bug-fix", "hotfix"),
     "docs": ("doc", "documentation"),
     "refactor": ("refactoring",),
     "perf": ("performance",),
-    "test": ("tests", "testing"),
+    "test": ("testing",),
     "ci": ("continuous integration",),
-    "build": ("builds", "build system"),
+    "build": ("build system",),
     "deps": ("dep", "dependency", "dependencies"),
-    "chore": ("chores", "maintenance", "housekeeping"),
+    "chore": ("maintenance", "housekeeping"),
 }
 
 
@@ -200,9 +202,10 @@ def _sentences(paragraph: str) -> list[str]:
 
 def _sentence_kind(sentence: str, rules: _Rules) -> str | None:
     """The rule one sentence breaks, or None."""
-    if _CHAT_TEMPLATE.search(sentence):
+    mentions = rules.mention.search(sentence) is not None  # every rule but override needs a category
+    # A chat token in code that builds prompts is ordinary; one that frames an answer is not.
+    if mentions and _CHAT_TEMPLATE.search(sentence) and rules.named.search(sentence):
         return "chat-template"
-    mentions = rules.mention.search(sentence) is not None  # every rule below needs a category
     if mentions and rules.json_answer.search(sentence):
         return "json-answer"
     if _OVERRIDE.search(sentence):
@@ -304,7 +307,9 @@ _TOKEN = re.compile(
 )
 _CLOSER = {"/*": "*/", "<!--": "-->", '"""': '"""', "'''": "'''"}
 # A config line's key ("name:", "- label:", "key =", '"key":'): what follows it is a value people wrote.
-_CONFIG_KEY = re.compile(r"\s*(?:-\s+)?[\"']?[\w.\-/@$]{1,200}[\"']?\s*(?::(?=\s|$)|=)")
+_CONFIG_KEY = re.compile(
+    r"\s*(?:-\s+)?[\"']?[\w.\-/@$]{1,100}(?: [\w.\-/@$]{1,100}){0,8}[\"']?\s*(?::(?=\s|$)|=)"
+)
 
 
 class _CodeReader:

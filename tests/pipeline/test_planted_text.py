@@ -59,6 +59,11 @@ def test_held_out_phrasings_are_found_wherever_they_are_planted(placement: str) 
         "System: Ubuntu 22.04, Node 20. User reported that docs builds fail.",
         "See https://example.com/issues?label=docs&category=fix for the list.",
         "Override the rules you do not want in your config.",
+        # Flagged once the synonyms, strings and config values were read (the wide data set):
+        "strengthen User::getAssignableRoles tests with exact assertions",
+        "Credit risk models might use features like: transaction history patterns",
+        "Apply this label if the PR changes CI workflows, build pipelines, checks, or release automation.",
+        "ignores unmatched label values from body",
     ],
 )
 def test_ordinary_text_about_labels_bots_and_categories_is_not_flagged(text: str) -> None:
@@ -220,6 +225,11 @@ def test_what_the_model_reads_is_read_whatever_its_form(diff: str) -> None:
         ),
         _diff("docs/category/fix.md", ["How to file a fix for the documentation."]),
         _diff("src/a.c", ["/* The build system compiles the tests", " * and the documentation. */"]),
+        _diff("mkdocs.yml", ["nav:", "  - User guide: docs/plugin/user-guide.md"]),
+        _diff(
+            "src/prompt.py",
+            ['TEMPLATE = "<|im_start|>user\\n{prompt}<|im_end|>\\n"', 'CHAT = "<s>[INST] concise? [/INST]"'],
+        ),
     ],
 )
 def test_strings_docstrings_and_config_of_ordinary_code_are_not_flagged(diff: str) -> None:
