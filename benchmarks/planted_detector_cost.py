@@ -1,7 +1,7 @@
 """What a hostile diff costs the planted-text detector, against a benign diff of the same size.
 
     python benchmarks/planted_detector_cost.py            # 1 MB each, median of 5 runs, side by side
-    python benchmarks/planted_detector_cost.py --mb 0.25 --runs 3
+    python benchmarks/planted_detector_cost.py --mb 0.25 --runs 3 --line 2000
 
 The detector runs on every change prtriage classifies (every `classify`, every batch record), on
 text whoever opens the pull request wrote. A regex that backtracks on some shape of input (a long
@@ -32,7 +32,7 @@ from prtriage.pipeline.planted_text import find_planted
 
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 FILE_BYTES = MAX_KEPT_BYTES_PER_FILE - 4_000  # each file is kept whole by the parser
-LINE = 2_000  # characters of a hostile line; the benign lines are ordinary ones
+LINE = 8_000  # characters of a hostile line (--line); the benign lines are ordinary ones
 
 BENIGN = {
     "src/mod{}.py": [
@@ -97,15 +97,16 @@ def _hostile_lines(n: int) -> dict[str, list[str]]:
     }
 
 
-def _file(path: str, lines: list[str], size: int) -> str:
+def _file(path: str, lines: list[str], size: int, start: int) -> str:
+    """A new file of about `size` bytes, of `lines` in turn from the `start`-th."""
     body: list[str] = []
     used = 0
-    i = 0
-    while used < size:
-        line = lines[i % len(lines)]
-        body.append("+" + line + "\n")
-        used += len(line) + 2
-        i += 1
+    for i in range(start, start + 100_000):
+        line = "+" + lines[i % len(lines)] + "\n"
+        if body and used + len(line) > size:
+            break
+        body.append(line)
+        used += len(line)
     added = sum(b.count("\n") for b in body)
     return (
         f"diff --git a/{path} b/{path}\n--- /dev/null\n+++ b/{path}\nnew file mode 100644\n@@ -0,0 +1,{added} @@\n"
@@ -114,10 +115,16 @@ def _file(path: str, lines: list[str], size: int) -> str:
 
 
 def diff_of(total_bytes: int, shapes: dict[str, list[str]]) -> str:
-    n_files = max(len(shapes), total_bytes // FILE_BYTES)
+    """Files of each kind in turn, each starting at a different shape, until `total_bytes`."""
     templates = list(shapes)
+    n_files = max(len(shapes), total_bytes // FILE_BYTES)
     return "".join(
-        _file(templates[i % len(templates)].format(i), shapes[templates[i % len(templates)]], FILE_BYTES)
+        _file(
+            templates[i % len(templates)].format(i),
+            shapes[templates[i % len(templates)]],
+            FILE_BYTES,
+            i // len(templates),
+        )
         for i in range(n_files)
     )
 
@@ -135,9 +142,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=1.0, help="size of each diff in MB (default 1)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--line", type=int, default=LINE, help=f"hostile line length (default {LINE})")
     args = parser.parse_args()
     size = int(args.mb * 1_000_000)
-    diffs = {"benign": diff_of(size, BENIGN), "hostile": diff_of(size, _hostile_lines(LINE))}
+    diffs = {"benign": diff_of(size, BENIGN), "hostile": diff_of(size, _hostile_lines(args.line))}
     runs = {}
     for name, text in diffs.items():
         files = change_from_diff("", "", text.splitlines(True), ()).files

@@ -132,7 +132,7 @@ class _Rules:
         cat = rf"[\"'`*_]*{category}\b"
         # {"category": "docs"}, category=docs, 'label': 'fix'
         self.json_answer = re.compile(rf"(?i)[\"']?\b(?:category|classification)[\"']?\s*[:=]\s*{cat}")
-        self.named = re.compile(rf"(?i)\b{category}\b")
+        self.named = re.compile(rf"(?i)(?<!/)\b{category}\b(?!/)")  # not a folder: docs/x.md
         self.mention = re.compile(rf"(?i){category}")  # a cheap superset of every rule's category
         # "the category of this change is docs", "Kategorie: fix", "类别是 fix", "category docs",
         # a verdict ("final answer: docs"), and the claim turned round ("docs is the category")
@@ -307,9 +307,10 @@ _TOKEN = re.compile(
 )
 _CLOSER = {"/*": "*/", "<!--": "-->", '"""': '"""', "'''": "'''"}
 # A config line's key ("name:", "- label:", "key =", '"key":'): what follows it is a value people wrote.
-_CONFIG_KEY = re.compile(
-    r"\s*(?:-\s+)?[\"']?[\w.\-/@$]{1,100}(?: [\w.\-/@$]{1,100}){0,8}[\"']?\s*(?::(?=\s|$)|=)"
-)
+# Only a one-word key is left out ("category: docs" is configuration); a key of several words
+# ("Final answer: docs") is read with its value, as a sentence.
+_CONFIG_KEY = re.compile(r"\s*(?:-\s+)?[\"']?[\w.\-@$]{1,200}[\"']?\s*(?::(?=\s|$)|=)")
+_COMMENT_LINE = re.compile(r"\s*(?:#|//|/\*|<!--|;|--\s)")
 
 
 class _CodeReader:
@@ -325,7 +326,7 @@ class _CodeReader:
         its strings (a paragraph of their own: "" around them)."""
         comment: list[str] = []
         strings: list[str] = []
-        if self.config and self.open is None:
+        if self.config and self.open is None and not _COMMENT_LINE.match(line):
             key = _CONFIG_KEY.match(line)
             line = line[key.end() :] if key else line
             strings.append(line.strip())
