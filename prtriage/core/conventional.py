@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 SUBJECT = re.compile(r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\r\n]*)\))?(?P<breaking>!)?:\s+(?P<rest>\S.*)$")
-PR_NUMBER = re.compile(r"(?:\s*\((?:#\d+(?:,\s*)?)+\))+\s*$")
+# A trailing "(#123)": it starts where a run of spaces starts, never inside one (from inside a long
+# run, each start would scan the rest of the run again: quadratic on a title full of spaces).
+PR_NUMBER = re.compile(r"(?<!\s)(?:\s*\((?:#\d+(?:,\s*)?)+\))+\s*$")
 BODY_PREFIX = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+|\d+\.\s+)?)[A-Za-z]+(?:\([^()\r\n]*\))?!?:\s+(?=\S)")
 TRAILER = re.compile(
     r"^\s*(Co-authored-by|Signed-off-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|"

@@ -32,13 +32,22 @@ _HASH_COMMENT = {".py", ".sh", ".rb", ".yml", ".yaml", ".toml", ".pl", ".r", ".c
 _HASH_NAMES = {"Makefile", "Dockerfile", "Gemfile", "Rakefile", "BUILD", "CMakeLists.txt"}
 
 
+# Another word for each default category, as people write it ({category_word} in a phrasing);
+# a category without one is named as it is.
+CATEGORY_WORDS = {
+    "feature": "enhancement", "fix": "bugfix", "docs": "documentation", "refactor": "refactoring",
+    "perf": "performance", "test": "testing", "ci": "continuous integration", "build": "build system",
+    "deps": "dependencies", "chore": "maintenance",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Phrasing:
-    kind: str  # imperative, fake-system, fake-assistant, json-answer, code-comment, polite, non-english
-    text: str  # with a {category} placeholder
+    kind: str  # imperative, fake-system, ..., non-english; evasive (eval half only)
+    text: str  # with a {category} or {category_word} placeholder
 
     def render(self, category: str) -> str:
-        return self.text.format(category=category)
+        return self.text.format(category=category, category_word=CATEGORY_WORDS.get(category, category))
 
 
 def load_phrasings(half: str) -> list[Phrasing]:

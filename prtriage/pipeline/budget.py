@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from prtriage.core.categories import Category
 from prtriage.core.errors import BudgetError
-from prtriage.pipeline.diff import KIND_RANK, FileDiff
+from prtriage.pipeline.diff import FileDiff, prompt_order
 from prtriage.pipeline.prompt import (
     DEFINITIONS,
     PromptChange,
@@ -41,6 +41,7 @@ class Budgeted:
     shared_prefix: int  # leading ids that every change's prompt shares (the instructions)
     body_cut: bool
     budget_tokens: int  # room for the prompt: context minus what the answer needs
+    shown: tuple[tuple[FileDiff, str], ...] = ()  # each file the diff shows, with the hunk text shown
 
     @property
     def dropped(self) -> list[FileEntry]:
@@ -108,19 +109,14 @@ def file_list(files: Sequence[FileDiff], limit: int, count: Callable[[str], int]
     return "\n".join(kept)
 
 
-def _hunk_order(files: Sequence[FileDiff]) -> list[FileDiff]:
-    shown = [f for f in files if f.skip is None and f.hunks]
-    return sorted(shown, key=lambda f: (KIND_RANK[f.kind], f.additions + f.deletions, f.path))
-
-
 def _fit_hunks(
     files: Sequence[FileDiff], room: int, count: Callable[[str], int]
-) -> tuple[list[str], dict[int, str]]:
-    """Diff pieces that fit in `room` tokens, and each shown file's state ("full"/"partial")."""
-    pieces: list[str] = []
+) -> tuple[list[tuple[FileDiff, str]], dict[int, str]]:
+    """Each file's hunk text that fits in `room` tokens, and each shown file's state ("full"/"partial")."""
+    pieces: list[tuple[FileDiff, str]] = []
     state: dict[int, str] = {}
     left = room
-    for f in _hunk_order(files):
+    for f in prompt_order(files):
         if left < MIN_HUNK_TOKENS:
             break
         header = f.header
@@ -140,20 +136,21 @@ def _fit_hunks(
                 left -= count(cut)
             break
         if file_pieces:
-            pieces.append(header + "".join(file_pieces))
+            pieces.append((f, "".join(file_pieces)))
             left -= header_cost
             state[id(f)] = "full" if full else "partial"
     return pieces, state
 
 
-def _changed_lines(piece: str, header: str) -> int:
-    """The added and removed lines a shown piece of a file's diff holds (its header left out)."""
-    return sum(1 for line in piece[len(header) :].splitlines() if line[:1] in "+-")
+def _changed_lines(text: str) -> int:
+    """The added and removed lines in a file's shown hunk text."""
+    return sum(1 for line in text.splitlines() if line[:1] in "+-")
 
 
 def _entries(
-    files: Sequence[FileDiff], state: dict[int, str], pieces: Sequence[str] = ()
+    files: Sequence[FileDiff], state: dict[int, str], pieces: Sequence[tuple[FileDiff, str]] = ()
 ) -> tuple[FileEntry, ...]:
+    shown_text = {id(f): text for f, text in pieces}
     entries = []
     for f in files:
         shown = state.get(id(f), "none")
@@ -161,8 +158,7 @@ def _entries(
         if shown == "full":
             lines = f.additions + f.deletions
         elif shown == "partial":
-            piece = next((p for p in pieces if p.startswith(f.header)), f.header)
-            lines = min(_changed_lines(piece, f.header), f.additions + f.deletions)
+            lines = min(_changed_lines(shown_text.get(id(f), "")), f.additions + f.deletions)
         if f.skip:
             reason: str | None = f.skip
         elif shown == "full":
@@ -211,7 +207,8 @@ def fit_change(
     pieces, state = _fit_hunks(files, room, count)
     # Pieces were counted one by one; the segment is tokenized whole. Check the exact total.
     while True:
-        change = PromptChange(title=title, body=body, file_list=listing, diff="".join(pieces))
+        diff = "".join(f.header + text for f, text in pieces)
+        change = PromptChange(title=title, body=body, file_list=listing, diff=diff)
         segments = input_segments(change, categories, prompt_format)
         pieces_ids = tokenize_segments(segments, tokenizer)
         ids = [i for piece in pieces_ids for i in piece]
@@ -220,14 +217,9 @@ def fit_change(
         pieces.pop()
     if len(ids) > budget:
         raise BudgetError(f"the change does not fit in context-size {context_size}")
-    kept = {id(f) for f in files if any(p.startswith(f.header) for p in pieces)}
+    kept = {id(f) for f, _ in pieces}
     state = {k: v for k, v in state.items() if k in kept}
     return Budgeted(
-        change,
-        _entries(files, state, pieces),
-        tuple(segments),
-        tuple(ids),
-        len(pieces_ids[0]),
-        body_cut,
-        budget,
-    )
+        change, _entries(files, state, pieces), tuple(segments), tuple(ids), len(pieces_ids[0]), body_cut,
+        budget, tuple(pieces),
+    )  # fmt: skip

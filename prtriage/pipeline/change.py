@@ -47,7 +47,10 @@ def change_from_git(
     if not files:
         hint = "stage changes with git add" if span is None else "commit your changes, or pick another --base"
         raise GitError(f"empty diff: no changes in {where}", hint=hint)
-    attrs = git.check_attrs(repo, [f.path for f in files], LINGUIST_ATTRS)
+    # The base's attributes (HEAD's for staged changes): the head's own cannot hide its files.
+    attrs = git.check_attrs(
+        repo, [f.path for f in files], LINGUIST_ATTRS, "HEAD" if span is None else span[0]
+    )
     mark_skipped(files, exclude, attrs)
     if title is None or body is None:
         found_title, found_body = git.title_and_body(repo, span)
@@ -88,7 +91,7 @@ def change_from_push(
     found_title, found_body = git.summarize(git.commits(repo, end))  # the whole history
     return change_from_diff(
         found_title if title is None else title, found_body if body is None else body,
-        git.stream_diff(repo, (start, end)), exclude, source, git.check_attrs(repo, paths, LINGUIST_ATTRS),
+        git.stream_diff(repo, (start, end)), exclude, source, git.check_attrs(repo, paths, LINGUIST_ATTRS, None),
     )  # fmt: skip
 
 

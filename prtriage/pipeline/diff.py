@@ -89,6 +89,14 @@ def classify_path(path: str) -> str:
     return SOURCE
 
 
+def prompt_order(files: Iterable[FileDiff]) -> list[FileDiff]:
+    """The files whose hunks the prompt may show, in the order it shows them: by kind (source,
+    tests, config, docs), smaller first within a kind, so that a large file cannot crowd out
+    every other file. The planted-text detector reads them in this order too."""
+    shown = [f for f in files if f.skip is None and f.hunks]
+    return sorted(shown, key=lambda f: (KIND_RANK[f.kind], f.additions + f.deletions, f.path))
+
+
 def matches_any(path: str, globs: Iterable[str]) -> bool:
     name = path.rsplit("/", 1)[-1]
     return any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(name, g) for g in globs)

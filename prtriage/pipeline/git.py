@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -180,6 +183,54 @@ def resolve_range(repo: Path, spec: DiffSpec) -> tuple[str, str] | None:
     return merge_base(repo, base), "HEAD"
 
 
+@dataclass(frozen=True)
+class AttrSource:
+    """How to run git so that it reads `.gitattributes` from one commit only (attributes_from)."""
+
+    options: tuple[str, ...]  # before the subcommand
+    env: dict[str, str]
+    cwd: Path
+
+
+@contextmanager
+def attributes_from(repo: Path, commit: str | None) -> Iterator[AttrSource]:
+    """A way to run git that reads `.gitattributes` from `commit` only.
+
+    git reads attributes from the working tree, and under --github (or any checkout of a pull
+    request) that is the head: a head that adds `* -diff` would turn every file binary, and
+    `* linguist-generated` hide every file. So git runs in an empty working tree (from inside it:
+    git 2.39 still reads the repository's own tree when started elsewhere) with a scratch index
+    that holds only `commit`'s `.gitattributes` files (none when `commit` is None: git then
+    decides which files are binary by their content alone). The machine's attribute files (system,
+    core.attributesFile) are left out too, so every machine reads a change alike. `--attr-source`
+    would do this in git 2.40, which the machines this runs on do not have.
+    """
+    # A failure here shows in the call that follows, with git's own message.
+    git_dir = run_git(repo, "rev-parse", "--absolute-git-dir", check=False).strip() or str(repo / ".git")
+    with tempfile.TemporaryDirectory(prefix="prtriage-attrs-") as tmp:
+        index, tree, empty = Path(tmp, "index"), Path(tmp, "tree"), Path(tmp, "no-attributes")
+        tree.mkdir()
+        empty.write_bytes(b"")
+        env = {**os.environ, "GIT_INDEX_FILE": str(index), "GIT_ATTR_NOSYSTEM": "1"}
+        if commit is not None and not commit.startswith("-"):
+            listing = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, check=False)
+            entries = [
+                e for e in listing.split("\0") if e.startswith("100644 blob ") and _is_attributes_file(e)
+            ]
+            if entries:
+                subprocess.run(
+                    [*_GIT, "update-index", "-z", "--index-info"], cwd=repo, env=env,
+                    input="".join(e + "\0" for e in entries).encode(), capture_output=True, check=False,
+                )  # fmt: skip
+        options = ("--git-dir", git_dir, "--work-tree", str(tree), "-c", f"core.attributesFile={empty}")
+        yield AttrSource(options, env, tree)
+
+
+def _is_attributes_file(ls_tree_entry: str) -> bool:
+    path = ls_tree_entry.split("\t", 1)[-1]
+    return path == ".gitattributes" or path.endswith("/.gitattributes")
+
+
 def diff_args(span: tuple[str, str] | None) -> list[str]:
     if span is None:
         return ["diff", *DIFF_FLAGS, "--cached"]
@@ -200,10 +251,25 @@ def _failure(what: str, stderr: bytes, code: int) -> GitError:
 
 
 def stream_diff(repo: Path, span: tuple[str, str] | None) -> Iterator[str]:
-    """Lines of the unified diff, read as git writes them (a huge diff is never held whole)."""
+    """Lines of the unified diff, read as git writes them (a huge diff is never held whole).
+
+    No attribute from the change decides what git shows: between two commits no `.gitattributes`
+    is read at all, so a file is binary by its content alone (a NUL byte near its start), never
+    because the head says `-diff`. Staged changes (your own, under a commit being written) keep
+    the attributes of the index.
+    """
+    if span is None:
+        yield from _stream_diff(span, AttrSource((), dict(os.environ), repo))
+        return
+    with attributes_from(repo, None) as source:
+        yield from _stream_diff(span, source)
+
+
+def _stream_diff(span: tuple[str, str] | None, source: AttrSource) -> Iterator[str]:
     proc = subprocess.Popen(
-        [*_GIT, *diff_args(span)],
-        cwd=repo,
+        [*_GIT, *source.options, *diff_args(span)],
+        cwd=source.cwd,
+        env=source.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -251,16 +317,21 @@ def title_and_body(repo: Path, span: tuple[str, str] | None) -> tuple[str, str]:
     return summarize(commits(repo, f"{span[0]}..{span[1]}") if span else [])
 
 
-def check_attrs(repo: Path, paths: list[str], attrs: tuple[str, ...]) -> dict[str, set[str]]:
-    """Which of `attrs` are set (true) for each path, per .gitattributes."""
+def check_attrs(
+    repo: Path, paths: list[str], attrs: tuple[str, ...], commit: str | None
+) -> dict[str, set[str]]:
+    """Which of `attrs` are set (true) for each path, per the `.gitattributes` of `commit` (the
+    base of the change: never the head's, nor the working tree's, which a pull request writes)."""
     if not paths:
         return {}
-    proc = subprocess.run(
-        [*_GIT, "check-attr", "-z", "--stdin", *attrs],
-        cwd=repo,
-        input="\0".join(paths).encode() + b"\0",
-        capture_output=True,
-    )
+    with attributes_from(repo, commit) as source:
+        proc = subprocess.run(
+            [*_GIT, *source.options, "check-attr", "--cached", "-z", "--stdin", *attrs],
+            cwd=source.cwd,
+            env=source.env,
+            input="\0".join(paths).encode() + b"\0",
+            capture_output=True,
+        )
     if proc.returncode != 0:
         return {}
     fields = proc.stdout.decode("utf-8", "replace").split("\0")

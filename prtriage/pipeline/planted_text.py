@@ -12,25 +12,38 @@ imperative, fake-system, fake-assistant, json-answer, code-comment, polite, non-
 general knowledge of prompt injection; benchmarks/planted_detector.py measures them on the `eval`
 half and their false positives on clean changes of held-out repositories.
 
-What is read: the title, the description, and the added lines of every file the model may see
-(not lock files, generated or vendored ones): all of a prose file (Markdown, text), the comments
-of any other. Each rule looks at one sentence (or one line, for turn markers); a sentence that
-only mentions a category name, or only talks about a bot or a model, is not flagged: it must
-also tell something what to answer, claim the answer, or imitate the prompt's own format.
+What is read is what the model reads, in the order the prompt shows it: the title, the
+description, every file's path (the prompt lists them all), then the added lines of the files
+whose hunks the prompt shows (source, tests, config, docs: diff.prompt_order), first exactly the
+text the prompt holds, then the rest of each file up to MAX_SCANNED_CHARS; never lock files,
+generated or vendored ones, which the model never sees. Of a prose file (Markdown, text) all of
+its added text; of any other file what people write in it: comments (all the lines of a block
+comment), docstrings, string literals, and the values of a config file's keys. Text is
+normalised first (NFKC, invisible format characters dropped), so that `Ign\u200bore` or a
+full-width `ｄｏｃｓ` reads as the model's tokenizer sees it. Each rule looks at one sentence (or
+one line, for turn markers); a sentence that only mentions a category name, or only talks about
+a bot or a model, is not flagged: it must also tell something what to answer, claim the answer,
+or imitate the prompt's own format. A category is also named by its common synonyms
+("documentation" for docs). Every pattern runs in time linear in its input
+(benchmarks/planted_detector_cost.py): the text is untrusted, and it runs on every change.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from prtriage.core.escape import one_line
-from prtriage.pipeline.diff import DOCS, FileDiff
+from prtriage.pipeline.diff import CONFIG, DOCS, FileDiff, prompt_order
 
 MAX_SPANS = 5  # a result quotes at most this many planted spans...
 MAX_SPAN_CHARS = 200  # ...of at most this many characters each
-MAX_SCANNED_CHARS = 400_000  # of added prose and comments per change (bounded work on huge diffs)
+MAX_SCANNED_CHARS = 400_000  # of paths, added prose, comments and strings per change (bounded work)
+MAX_READ_CHARS = 4_000_000  # of added lines read to find them (code with no comment yields little)
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,13 @@ _ANSWER_WORD = (
     r"类别|類別|分类|分類|カテゴリー?|분류|카테고리)"
 )
 _ANSWER_WORD_RE = re.compile(rf"(?i){_ANSWER_WORD}")
-_COPULA = r"(?:is|are|be|was|=|:|ist|est|es|è|é|é\s+de|是|为|為|は|：)"
+# Words are whole words ("changes CI" holds no "es"); the CJK ones stand between words.
+_COPULA = r"(?:\b(?:is|are|be|was|ist|est|es|è|é|é\s+de)\b|=|:|是|为|為|は|：)"
+# A verdict: "final answer", "correct label", "the real category" (followed by the category).
+_VERDICT = (
+    r"(?:final|correct|right|real|true|expected|actual)\s+"
+    r"(?:answer|verdict|output|result|response|classification|category|label)"
+)
 # Verbs that classify (not their nouns: "the same labels as the test jobs" is no directive).
 _CLASSIFY_VERB = r"(?:classify|categori[sz]e|label|tag|file|triage|mark|put)"
 _CLASSIFIED = r"(?:classified|categori[sz]ed|label(?:l)?ed|tagged|filed|triaged|marked)"
@@ -82,7 +101,7 @@ _OVERRIDE = re.compile(
 )
 # "Ignore" in other languages: with an answer word or a category claim in the same paragraph.
 _FOREIGN_OVERRIDE = re.compile(
-    r"(?i)\b(?:ignore[zs]|ignorer|ignoriere[n]?|ignora[r]?|ignoruj|negeer|игнорируй(?:те)?|"
+    r"(?i)\b(?:ignorez|ignorer|ignoriere[n]?|ignora[r]?|ignoruj|negeer|игнорируй(?:те)?|"
     r"lies\s+nicht|ne\s+lisez\s+pas|no\s+leas|não\s+leia)\b|忽略|無視|무시"
 )
 _CHAT_TEMPLATE = re.compile(
@@ -101,7 +120,9 @@ _INLINE_TURN = re.compile(r"\b(?:System|SYSTEM|Assistant|ASSISTANT|Human|HUMAN|A
 # "this change", "it", "this pull request", "this one": what a directive is about
 _THIS = r"(?:(?:it|this|that)(?:\s+(?:one|change|pull\s+request|pr|commit|diff|patch|file))?\s+)"
 _ARTICLE = r"(?:(?:the|a|an|category|label)\s+)*"
-_URL = re.compile(r"\(?\b(?:https?|ftp)://[^\s)>\]]*\)?|\]\([^)]*\)")
+# A link's target in Markdown, `](...)`, stops at a space or a `]`: a run of `](` with no `)`
+# would otherwise be scanned to its end from each one (quadratic).
+_URL = re.compile(r"\(?\b(?:https?|ftp)://[^\s)>\]]*\)?|\]\([^\s)\]]*\)")
 
 
 class _Rules:
@@ -111,11 +132,16 @@ class _Rules:
         cat = rf"[\"'`*_]*{category}\b"
         # {"category": "docs"}, category=docs, 'label': 'fix'
         self.json_answer = re.compile(rf"(?i)[\"']?\b(?:category|classification)[\"']?\s*[:=]\s*{cat}")
-        self.named = re.compile(rf"(?i)\b{category}\b")
-        # "the category of this change is docs", "Kategorie: fix", "类别是 fix", "category docs"
+        self.named = re.compile(rf"(?i)(?<!/)\b{category}\b(?!/)")  # not a folder: docs/x.md
+        self.mention = re.compile(rf"(?i){category}")  # a cheap superset of every rule's category
+        # "the category of this change is docs", "Kategorie: fix", "类别是 fix", "category docs",
+        # a verdict ("final answer: docs"), and the claim turned round ("docs is the category")
         self.claim = re.compile(
             rf"(?i){_ANSWER_WORD}(?:[^\w.!?。]+\w+){{0,6}}?[^\w.!?。]*{_COPULA}\s*{cat}"
             rf"|{_ANSWER_WORD}[\s:=\-]*{cat}"
+            rf"|\b{_VERDICT}\s*{_COPULA}?\s*{cat}"
+            rf"|\b{category}\s+{_COPULA}\s+(?:(?:the|a|an|its|our|this|my|right|correct|only|real|true|"
+            rf"proper|final)\s+){{0,3}}{_ANSWER_WORD}"
         )
         # "classify this change as docs", "file it under fix", "if this were categorised as ci"
         self.classified = re.compile(
@@ -131,8 +157,35 @@ class _Rules:
         )
 
 
+# Other words for the default categories, as people (and models) say them: a sentence that names
+# a category this way names it to the model too. General vocabulary, not phrasings of the set.
+# Names of an answer, not plurals: "use features", "treat ... as features" are how people write.
+_SYNONYMS = {
+    "feature": ("feat", "new feature", "enhancement"),
+    "fix": ("bugfix", "bug fix", "bug-fix", "hotfix"),
+    "docs": ("doc", "documentation"),
+    "refactor": ("refactoring",),
+    "perf": ("performance",),
+    "test": ("testing",),
+    "ci": ("continuous integration",),
+    "build": ("build system",),
+    "deps": ("dep", "dependency", "dependencies"),
+    "chore": ("maintenance", "housekeeping"),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _rules(names: tuple[str, ...]) -> _Rules:
+    return _Rules(_category_alternation(names))
+
+
 def _category_alternation(names: Sequence[str]) -> str:
-    return "(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    words = {w for n in names for w in (n, *_SYNONYMS.get(n, ()))}
+    return (
+        "(?:"
+        + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+        + ")"
+    )
 
 
 def _paragraphs(text: str) -> Iterator[str]:
@@ -149,12 +202,16 @@ def _sentences(paragraph: str) -> list[str]:
 
 def _sentence_kind(sentence: str, rules: _Rules) -> str | None:
     """The rule one sentence breaks, or None."""
-    if _CHAT_TEMPLATE.search(sentence):
+    mentions = rules.mention.search(sentence) is not None  # every rule but override needs a category
+    # A chat token in code that builds prompts is ordinary; one that frames an answer is not.
+    if mentions and _CHAT_TEMPLATE.search(sentence) and rules.named.search(sentence):
         return "chat-template"
-    if rules.json_answer.search(sentence):
+    if mentions and rules.json_answer.search(sentence):
         return "json-answer"
     if _OVERRIDE.search(sentence):
         return "override"
+    if not mentions:
+        return None
     addressed = _ADDRESSEE.search(sentence) is not None
     if rules.claim.search(sentence) and (addressed or _speaks_of_this_change(sentence)):
         return "category-claim"
@@ -226,42 +283,148 @@ def scan_text(where: str, text: str, rules: _Rules) -> Iterator[PlantedSpan]:
             yield PlantedSpan(where, kind, _quoted(paragraph))
 
 
-# A comment in an added line: everything after the first marker that starts one in most languages.
-_COMMENT = re.compile(r"(?:^\s*\*+|(?:^|\s)(?:#+|//+|/\*+|<!--|--(?=\s)))\s?(.*?)(?:\*/|-->)?\s*$")
+# What changes how text reads to a tokenizer without showing: zero-width characters and joiners,
+# bidirectional controls, soft hyphens, tag characters, variation selectors, Hangul fillers.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e0fff]"
+)
 
 
-def added_prose(f: FileDiff) -> str:
-    """What a file adds that people read: all of a prose file, the comments of any other."""
-    lines = [
-        line[1:]
-        for hunk in f.hunks
-        for line in hunk.splitlines()
-        if line.startswith("+") and not line.startswith("+++")
-    ]
+def normalised(text: str) -> str:
+    """`text` as the rules read it: invisible characters dropped, then NFKC (full-width letters,
+    ligatures and other compatibility forms become the letters they show)."""
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+
+
+# Where what people write starts in a line of code. Every alternative is linear: a string runs to
+# its closing quote or to the end of the line, so no start is tried twice over the same text.
+_TOKEN = re.compile(
+    r"(?P<triple>\"\"\"|\'\'\')"
+    r"|(?P<block>/\*+|<!--)"
+    r"|(?P<line>(?:^|(?<=\s))(?:#+|//+|--(?=\s|$))|^\s*\*+(?=\s|$))"
+    r"|(?P<string>\"(?:[^\"\\]|\\.?)*(?:\"|$)|'(?:[^'\\]|\\.?)*(?:'|$)|`(?:[^`\\]|\\.?)*(?:`|$))"
+)
+_CLOSER = {"/*": "*/", "<!--": "-->", '"""': '"""', "'''": "'''"}
+# A config line's key ("name:", "- label:", "key =", '"key":'): what follows it is a value people wrote.
+# Only a one-word key is left out ("category: docs" is configuration); a key of several words
+# ("Final answer: docs") is read with its value, as a sentence.
+_CONFIG_KEY = re.compile(r"\s*(?:-\s+)?[\"']?[\w.\-@$]{1,200}[\"']?\s*(?::(?=\s|$)|=)")
+_COMMENT_LINE = re.compile(r"\s*(?:#|//|/\*|<!--|;|--\s)")
+
+
+class _CodeReader:
+    """What people write in the added lines of a code or config file, line by line: comments (a
+    block comment's and a docstring's every line), string literals, a config key's value."""
+
+    def __init__(self, config: bool) -> None:
+        self.config = config
+        self.open: str | None = None  # the closer of the block comment or docstring we are in
+
+    def read(self, line: str) -> list[str]:
+        """Paragraphs of `line`: its comment or docstring text (which joins the next line's), and
+        its strings (a paragraph of their own: "" around them)."""
+        comment: list[str] = []
+        strings: list[str] = []
+        if self.config and self.open is None and not _COMMENT_LINE.match(line):
+            key = _CONFIG_KEY.match(line)
+            line = line[key.end() :] if key else line
+            strings.append(line.strip())
+            line = ""  # the value is read whole, its comments and quotes with it
+        pos = 0
+        while pos < len(line):
+            if self.open is not None:
+                end = line.find(self.open, pos)
+                comment.append(line[pos:] if end < 0 else line[pos:end])
+                if end < 0:
+                    break
+                pos, self.open = end + len(self.open), None
+                continue
+            m = _TOKEN.search(line, pos)
+            if m is None:
+                break
+            kind, text = m.lastgroup, m.group()
+            if kind == "line":
+                comment.append(line[m.end() :])
+                break
+            if kind == "string":
+                strings.append(text[1:-1] if len(text) > 1 and text[-1] == text[0] else text[1:])
+            else:
+                self.open = _CLOSER[text[:3] if kind == "triple" else ("<!--" if text == "<!--" else "/*")]
+            pos = m.end()
+        out = [" ".join(c.strip().lstrip("*").strip() for c in comment)]
+        said = " ".join(t for t in strings if t.strip())
+        return [*out, "", said, ""] if said else out
+
+
+def _added_lines(hunk_text: str) -> Iterator[str]:
+    for line in hunk_text.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            yield line[1:]
+
+
+def readable_text(f: FileDiff, hunk_text: str | None = None) -> str:
+    """What the added lines of `f` (or of `hunk_text`, a part of its hunks) say to a reader: all
+    of a prose file's; a code or config file's comments, docstrings, strings and values."""
+    lines = _added_lines("".join(f.hunks) if hunk_text is None else hunk_text)
     if f.kind == DOCS:
         return "\n".join(lines)
-    comments = []
+    reader = _CodeReader(config=f.kind == CONFIG)
+    out: list[str] = []
     for line in lines:
-        m = _COMMENT.search(line)
-        comments.append(m.group(1) if m else "")  # a blank keeps comments of separate places apart
-    return "\n".join(comments)
+        out += reader.read(line)  # a blank keeps the comments of separate places apart
+    return "\n".join(out)
+
+
+def _file_texts(
+    files: Sequence[FileDiff], shown: Sequence[tuple[FileDiff, str]]
+) -> Iterator[tuple[str, str]]:
+    """(where, text) of every file, in the order the model reads them: the paths (the prompt lists
+    every file), the hunk text the prompt shows, then the rest of those files and the others."""
+    for f in files:
+        paths = [f.path] if f.old_path in (None, f.path) else [f.old_path, f.path]
+        yield f.path, "\n\n".join(paths)
+    read: dict[int, int] = {}  # where the rest of each shown file starts
+    left = MAX_READ_CHARS
+    for f, text in shown:
+        yield f.path, readable_text(f, text)
+        left -= len(text)
+        read[id(f)] = len(text) if text.endswith("\n") else text.rfind("\n") + 1  # a cut line again, whole
+    for f in prompt_order(files):
+        rest = "".join(f.hunks)[read.get(id(f), 0) :][: max(left, 0)]
+        if rest:
+            left -= len(rest)
+            yield f.path, readable_text(f, rest)
+
+
+def _bounded(texts: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """At most MAX_SCANNED_CHARS of file text, the first ones first."""
+    budget = MAX_SCANNED_CHARS
+    for where, text in texts:
+        if budget <= 0:
+            return
+        text = text[:budget]
+        budget -= len(text)
+        yield where, text
 
 
 def find_planted(
-    title: str, body: str, files: Sequence[FileDiff], categories: Sequence[str]
+    title: str,
+    body: str,
+    files: Sequence[FileDiff],
+    categories: Sequence[str],
+    shown: Sequence[tuple[FileDiff, str]] = (),
 ) -> tuple[PlantedSpan, ...]:
-    """Every piece of the change addressed to the classifier (at most MAX_SPANS), in reading order."""
-    rules = _Rules(_category_alternation(categories))
+    """Every piece of the change addressed to the classifier (at most MAX_SPANS), in reading order.
+
+    `shown`: the files the prompt shows, each with the hunk text it shows (Budgeted.shown), read
+    first; without it, files are read in the prompt's order from their start.
+    """
+    rules = _rules(tuple(categories))
     sources = [("title", title[:MAX_SCANNED_CHARS]), ("description", body[:MAX_SCANNED_CHARS])]
-    budget = MAX_SCANNED_CHARS
-    for f in files:
-        if f.skip is None and budget > 0:
-            text = added_prose(f)[:budget]
-            budget -= len(text)
-            sources.append((f.path, text))
     found: list[PlantedSpan] = []
-    for where, text in sources:
-        for span in scan_text(where, text, rules):
+    for where, text in itertools.chain(sources, _bounded(_file_texts(files, shown))):
+        for span in scan_text(where, normalised(text), rules):
             if all(span.text not in s.text and s.text not in span.text for s in found if s.where == where):
                 found.append(span)
             if len(found) >= MAX_SPANS:

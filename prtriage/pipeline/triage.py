@@ -54,7 +54,8 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     if fusing is not None:
         probs = fused_probabilities(change, names, probs, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
-    planted = find_planted(change.title, change.body, change.files, names)
+    # Read first what the prompt shows, in its order: a change cannot starve the detector.
+    planted = find_planted(change.title, change.body, change.files, names, fitted.shown)
     reasoning, evidence = explain(
         change, fitted.files, names[best], dict(zip(names, probs)), llm_probs, fusing,
         any(span.where == "title" for span in planted),

@@ -31,9 +31,11 @@ def test_the_two_halves_are_disjoint_and_cover_the_kinds() -> None:
         "polite",
         "non-english",
     }
-    assert {p.kind for p in train} == {p.kind for p in held_out} == kinds
+    assert {p.kind for p in train} == kinds
+    # Text written to slip past the detector is held out: rules are never written from it.
+    assert {p.kind for p in held_out} == kinds | {"evasive"}
     for p in [*train, *held_out]:
-        assert "docs" in p.render("docs")
+        assert "docs" in p.render("docs") or "documentation" in p.render("docs")
 
 
 def test_placements_are_checked() -> None:

@@ -78,7 +78,10 @@ def test_gitattributes_linguist(repo: Path) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "gen")
     attrs = gitmod.check_attrs(
-        repo, ["api/client.py", "third/lib.py", "src/app.py"], ("linguist-generated", "linguist-vendored")
+        repo,
+        ["api/client.py", "third/lib.py", "src/app.py"],
+        ("linguist-generated", "linguist-vendored"),
+        "HEAD",
     )
     assert attrs == {"api/client.py": {"linguist-generated"}, "third/lib.py": {"linguist-vendored"}}
 
