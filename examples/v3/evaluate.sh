@@ -43,4 +43,7 @@ for m in v1 v3; do
   prtriage eval --input "$R/data/test.jsonl" --limit 50 --seed 0 --attack --adapter "$R/$m.gguf" \
     --context-size "$(ctx $m)" --config "$R/$m-fused.toml" --predictions "$R/eval/$m-attack.jsonl"
 done
+# The default as it ships (issue 27): no model flags, the bundled adapter and lexical model, the
+# reasoning built from the scores.
+prtriage eval --input "$R/data/test.jsonl" --limit 400 --seed 0 --predictions "$R/eval/default-test.jsonl"
 python scripts/model_tables.py --runs "$R" --write
