@@ -160,13 +160,16 @@ def _file_entry(item: Any) -> FileEntry:
     if not isinstance(item, dict):
         raise UsageError("result file: a `files` entry is not a file of a classify result")
     # A path may hold any character git allows (a line break too): it is escaped where shown.
+    additions, deletions = _count(item, "additions"), _count(item, "deletions")
+    # Lines the model saw (a result from before they were counted has none: full files count whole).
+    seen = min(_count(item, "shown_lines"), additions + deletions) if "shown_lines" in item else None
     return FileEntry(
         path=str(_text(item, "path", MAX_PATH, lines=True)),
         old_path=_text(item, "old_path", MAX_PATH, optional=True, lines=True),
         status=_choice(item, "status", FILE_STATUSES), kind=_choice(item, "kind", FILE_KINDS),
-        additions=_count(item, "additions"), deletions=_count(item, "deletions"),
+        additions=additions, deletions=deletions,
         shown=_choice(item, "shown", ("full", "partial", "none")),
-        reason=_text(item, "reason", 200, optional=True),
+        reason=_text(item, "reason", 200, optional=True), shown_lines=seen,
     )  # fmt: skip
 
 
@@ -209,4 +212,8 @@ def result_from_json(data: dict[str, Any], names: Sequence[str]) -> Result:
         source=str(_text(data, "source", 1000, optional=True) or ""),
         min_confidence=min_confidence,
         planted=planted_from_json(data),
+        decided_by=_choice(data, "decided_by", ("model", "declared type"))
+        if "decided_by" in data
+        else "model",
+        saw_little_uncertain=data.get("saw_little_uncertain") is True,
     )

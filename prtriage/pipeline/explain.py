@@ -1,7 +1,8 @@
 """The reasoning under every answer: what the change does, and why this category beat the runner-up.
 
 Built, not generated. The first sentence says what the change does (its title as a sentence,
-summary.py) and where, naming only the change's own files that the model was shown; the second
+summary.py) and where, naming only the change's own files (those whose diff the model was shown,
+or, when it was shown none, the listed ones); the second
 says what decided between the answer and the runner-up, from the scores themselves: the terms
 whose weights in the lexical model pushed the answer over the runner-up (exact: that model is
 linear), and the LLM's own two probabilities. A 135M model asked to write this invents paths and
@@ -10,8 +11,9 @@ repeats itself (docs/model.md); a template filled from the scores cannot:
 - a path can only be one of the change's files, and only one that reads as a path in prose
   (`_PROSE_PATH`); anything else is counted ("2 other files"), never quoted;
 - the only category names are the answer and the runner-up, in fixed places;
-- the title's words go in only when they say nothing of another category, hold no instruction
-  to the classifier, and do not repeat themselves (else the category's own verb is used).
+- the title's words go in only when they present no other category as the answer, name no path
+  the change does not hold, hold no instruction to the classifier and repeat no run of words
+  (else the category's own verb stands alone: "Fixes behaviour in src/app.py.").
 
 `explain` checks its sentence with the reasoning check `prtriage eval` grades (reasoning_check.py)
 before returning it, and falls back to the title-free sentence if any flag is raised.
@@ -205,9 +207,12 @@ _REJECTED = frozenset({"length", "bare-category", "other-category", "invented-pa
 
 
 def _rejected(text: str, change: Change, answer: str, names: Sequence[str]) -> set[str]:
-    """The reasoning check's flags that no reasoning may raise (only the change's own paths count)."""
-    facts = ChangeFacts.of(change.title, [f.path for f in change.files], "")
-    return set(check_reasoning(text, answer, names, facts)) & _REJECTED
+    """The reasoning check's flags that no reasoning may raise. Only the change's own paths count:
+    the check would excuse a path the title names, but a title is the author's to write
+    ("fix crash in lib/other.py" on a change to src/a.py), so here it excuses nothing."""
+    facts = ChangeFacts.of("", [f.path for f in change.files], "")
+    flags = set(check_reasoning(text, answer, names, facts)) - {"copies-title", "cites-nothing"}
+    return flags & _REJECTED
 
 
 def acceptable(text: str, change: Change, answer: str, names: Sequence[str]) -> bool:

@@ -217,3 +217,26 @@ def test_a_result_file_field_that_prtriage_never_writes_is_refused(gh: FakeGitHu
     full["files"][0]["reason"], full["files"][0]["status"] = None, "<b>"
     _one_line_error(_label_cli(gh, tmp_path, full, "--comment"), 2, "'status' must be one of added")
     assert gh.writes() == []
+
+
+def test_a_result_file_reads_back_what_the_model_saw_and_why_it_is_uncertain() -> None:
+    """`label --from FILE --comment` renders the comment from the file: a result that saw-little made
+    uncertain must read back as uncertain, and its files as the share of lines the model saw."""
+    import json
+
+    from prtriage.pipeline.render import to_json
+
+    files = (
+        FileEntry("src/a.py", None, "modified", "source", 10, 0, "full", None, 10),
+        FileEntry("src/big.py", None, "modified", "source", 90, 0, "partial", "cut to fit the context", 4),
+    )
+    written = result(files=files, saw_little_uncertain=True)
+    assert written.uncertain and written.shown_fraction == pytest.approx(0.14)
+    read = result_from_json(json.loads(to_json(written)), NAMES)
+    assert read.uncertain and read.saw_little_uncertain
+    assert read.shown_fraction == pytest.approx(0.14) and read.files == files
+    # A file from before lines were counted: a fully shown file counts whole, a partial one not at all.
+    old = json.loads(to_json(written))
+    for f in old["files"]:
+        del f["shown_lines"]
+    assert result_from_json(old, NAMES).shown_fraction == pytest.approx(0.10)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from prtriage.core.categories import DEFAULT_CATEGORIES
 from prtriage.pipeline.change import change_from_diff
+from prtriage.pipeline.explain import _FILLER as FILLER
 from prtriage.pipeline.explain import MAX_TERM_RUN, explain, prose_path
 from prtriage.pipeline.lexical_model import DEFAULT_LEXICAL, LexicalModel, fields
 from prtriage.pipeline.reasoning_check import MAX_WORDS, ChangeFacts, check_reasoning, invented_paths
@@ -134,10 +135,22 @@ def test_the_quoted_terms_are_the_lexical_models_exact_pushes() -> None:
     assert sum(p for *_, p in pushes) + LEXICAL.intercept[a] - LEXICAL.intercept[b] == pytest.approx(
         logits[a] - logits[b]
     )
-    strongest = sorted((p for *_, p in pushes), reverse=True)[0]
-    assert evidence.terms[0].push == pytest.approx(strongest) or evidence.terms[0].push <= strongest
-    assert all(t.push > 0 for t in evidence.terms)
+    by_term = {(field, term): push for field, term, push in pushes}
+    assert all(by_term[(t.field, t.term)] == pytest.approx(t.push) and t.push > 0 for t in evidence.terms)
+    assert [t.push for t in evidence.terms] == sorted((t.push for t in evidence.terms), reverse=True)
+    # The first quoted term is the strongest push of any term that is evidence at all.
+    eligible = [p for _, term, p in pushes if not set(term.split()) & FILLER and not term.isdigit()]
+    assert evidence.terms[0].push == pytest.approx(max(eligible))
     lex = LEXICAL.log_probabilities(change.title, change.body, change.files)
     assert evidence.lexical[0] == pytest.approx(math.exp(lex["fix"]))
     for term in evidence.terms:
         assert f"“{term.term}”" in text or term.field == "paths"
+
+
+@pytest.mark.parametrize(
+    "title", ["fix crash in lib/other.py", "fix ../../etc/passwd.py", "fix docs/guide.md typo"]
+)
+def test_a_title_cannot_bring_in_a_path_the_change_does_not_hold(title: str) -> None:
+    change, text, evidence = _explained(title, ["src/app.py"])
+    assert invented_paths(text, ChangeFacts.of("", ["src/app.py"], "")) == []  # the title excuses nothing
+    assert text.startswith("Fixes behaviour in src/app.py.") and evidence.paths == ("src/app.py",)
