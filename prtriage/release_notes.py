@@ -101,9 +101,13 @@ class Entry:
 
     @property
     def kept(self) -> bool:
-        """declared = check: the model disagrees, but not confidently enough to move the entry."""
+        """declared = check: the entry stays in its declared type's section, whether the model
+        agrees or disagrees, unless the model disagrees more confidently than check-override (then
+        it moves). A kept entry is never "uncertain": its type decided, however sure the model was."""
         r = self.result
-        return self.check and self.disagrees and r is not None and r.confidence <= self.override
+        if not self.check or r is None or self.change.type_category is None:
+            return False
+        return not (self.disagrees and r.confidence > self.override)
 
     @property
     def uncertain(self) -> bool:
@@ -482,7 +486,11 @@ def split_releases(changes: Sequence[Landed], settings: Settings) -> tuple[list[
     """The changes to list, and the release commits left out (counted), unless notes-releases."""
     if settings.notes_releases:
         return list(changes), []
-    return [c for c in changes if not c.release], [c for c in changes if c.release]
+
+    def hidden(c: Landed) -> bool:
+        return c.release and not c.breaking  # a breaking change is never hidden
+
+    return [c for c in changes if not hidden(c)], [c for c in changes if hidden(c)]
 
 
 def release_notes(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -349,8 +350,17 @@ def test_release_commits_are_recognised_and_nothing_else() -> None:
                     "release: plugin-legacy@8.2.3", "v2.0.0", "Version Packages (#40)", "chore: bump version to 1.2.3"):  # fmt: skip
         assert is_release(subject), subject
     for subject in ("feat(release): support prereleases", "chore: release notes generation", "docs: release process",
-                    "Publish the docs site", "fix(release): keep the changelog's links"):  # fmt: skip
+                    "Publish the docs site", "fix(release): keep the changelog's links",
+                    "build(release): fix the publish job signing", "bump version of eslint to 9",
+                    "chore(deps): bump version of x", "chore(release)!: drop node 16"):  # fmt: skip
         assert not is_release(subject), subject
+    assert is_release("chore(release): prepare 1.2.0") and is_release("chore(release): publish")
+
+
+def test_a_breaking_release_commit_is_listed_never_hidden() -> None:
+    breaking = Landed(C, A, "v3.0.0", "", None, "chore", "chore", breaking=True, release=True)
+    plain = Landed(B, A, "v2.9.6", "", None, "chore", "chore", release=True)
+    assert release_notes.split_releases([breaking, plain], Settings()) == ([breaking], [plain])
 
 
 def release_range(tmp_path: Path) -> Path:
@@ -458,14 +468,20 @@ def test_check_keeps_the_declared_section_unless_the_model_is_surer_than_check_o
     agree = made("Add multiply", "feature", "feat", 13, check=True)
     assert [(e.category, e.disagrees, e.kept) for e in (kept, never, moved, unsure, agree)] == [
         ("fix", True, True), ("fix", True, True), ("perf", True, False), ("fix", True, True),
-        ("feature", False, False),
+        ("feature", False, True),
     ]  # fmt: skip
+    # The type decides an entry the model agrees with too: never "uncertain" where a disagreeing,
+    # equally unsure one would stay in its section.
+    for category in ("fix", "perf"):
+        unsure_model = replace(result(category, 0.3), min_confidence=0.5)
+        e = Entry(Landed(C, A, "Guard three", "", 14, "fix", "fix"), unsure_model, True)
+        assert (e.section, e.uncertain) == ("fix", False), category
     text = to_markdown([kept, moved, agree], Settings())
     assert "## Fixes\n\n- Guard zero (#12) · model: `perf` (90%)\n" in text
     assert "## Performance\n\n- Speed up parsing (#12) · commit type `fix`\n" in text
     assert "- Add multiply (#13)\n" in text
     assert [e["decided_by"] for e in json.loads(to_json("a..b", [kept, moved, agree], []))["entries"]] == [
-        "declared type", "model", "model",
+        "declared type", "model", "declared type",
     ]  # fmt: skip
     first, second = release_notes.disagreements([kept, moved])
     assert first.endswith("looks like perf (90%): kept under fix (check-override: 1)")

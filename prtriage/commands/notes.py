@@ -13,12 +13,12 @@ import click
 from prtriage.commands.common import ModelFlags, stderr
 from prtriage.core import errors
 from prtriage.core.settings import resolve_settings
+from prtriage.github.actions import is_repository
 from prtriage.pipeline import git
 
-REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # origin on github.com, over https or ssh: the repository whose API knows these commits.
 GITHUB_REMOTE = re.compile(r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
-                           r"(?P<repository>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")  # fmt: skip
+                           r"(?P<repository>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,11 @@ def run(options: NotesOptions) -> int:
 def repository(env: Mapping[str, str], root: Path) -> str | None:
     """owner/name: GITHUB_REPOSITORY (in a workflow), else origin's when it is on github.com."""
     named = env.get("GITHUB_REPOSITORY", "")
-    if REPOSITORY.match(named):
+    if is_repository(named):
         return named
     if env.get("GITHUB_API_URL"):  # GitHub Enterprise: origin's host is not github.com's API
         return None
-    m = GITHUB_REMOTE.match(git.run_git(root, "remote", "get-url", "origin", check=False).strip())
+    m = GITHUB_REMOTE.fullmatch(git.run_git(root, "remote", "get-url", "origin", check=False).strip())
     return m["repository"] if m else None
 
 

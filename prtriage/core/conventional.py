@@ -26,7 +26,7 @@ TRAILER = re.compile(
 _VERSION = r"(v?\d+\.\d+\S*|\S+@v?\d\S*)"
 RELEASE = re.compile(
     rf"^({_VERSION}|(release|publish)(\s*:?\s*({_VERSION}|(new\s+)?versions?\b|packages?\b).*)?|"
-    r"(bump|prepare)\s+(the\s+)?version\b.*|version packages\b.*)$",
+    r"(bump|prepare)\s+(the\s+)?version\b(?!\s+of\b).*|version packages\b.*)$",  # not "bump version of eslint"
     re.IGNORECASE,
 )
 RELEASE_TYPES = ("chore", "build", "release")  # `feat(release): ...` is a feature about releasing
@@ -87,9 +87,13 @@ def is_release(subject: str) -> bool:
         return bool(RELEASE.match(PR_NUMBER.sub("", subject).strip()))
     if parsed.type == "release":
         return True
-    if parsed.type not in RELEASE_TYPES:
+    scope = (parsed.scope or "").lower()
+    if parsed.type not in RELEASE_TYPES or scope in DEPS_SCOPES:
         return False
-    return (parsed.scope or "").lower() in ("release", "version") or bool(RELEASE.match(parsed.description))
+    if RELEASE.match(parsed.description):
+        return True
+    # `chore(release): prepare 1.2.0` is; `build(release): fix the publish job signing` is a change.
+    return scope in ("release", "version") and re.search(_VERSION, parsed.description) is not None
 
 
 def category_for(subject: Subject, type_map: Mapping[str, str]) -> str | None:

@@ -23,6 +23,7 @@ def test_the_repository_comes_from_github_repository_or_origin(tmp_path: Path) -
     git(tmp_path, "remote", "set-url", "origin", "https://gitlab.com/unjs/h3")
     assert notes_command.repository({}, tmp_path) is None
     assert notes_command.repository({"GITHUB_REPOSITORY": "not a repository"}, tmp_path) is None
+    assert notes_command.repository({"GITHUB_REPOSITORY": "o/r\n"}, tmp_path) is None  # matched in full
 
 
 def test_no_token_no_lookup(tmp_path: Path) -> None:
