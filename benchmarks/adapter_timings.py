@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from prtriage.pipeline.cpu import speed_flags
+
 KEYS = ("prompt_s", "score_s", "reasoning_s", "total_s")
 
 
@@ -58,7 +60,7 @@ def main() -> None:
         last_name, last_path = list(adapters.items())[-1]
         runs[f"{last_name}, reasoning-tokens 0"] = run(last_path, sample, args.threads, 0, folder)
     print(f"{args.limit} records, context 512, {args.threads} thread(s); {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores\n")  # fmt: skip
+          f"{os.cpu_count()} cores, flags: {speed_flags()}\n")  # fmt: skip
     print("| adapter | " + " | ".join(f"{k} p50 | {k} p95" for k in KEYS) + " | generated tokens p50 |")
     print("| --- | " + " | ".join("---: | ---:" for _ in KEYS) + " | ---: |")
     for name, timings in runs.items():

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from prtriage.pipeline.cpu import speed_flags
+
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ["value", "items", "result", "config", "parser", "token", "offset", "buffer", "return", "index"]
 
@@ -102,7 +104,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--workdir", type=Path, help="where the records go (default: a temp folder)")
     args = parser.parse_args()
-    print(f"# machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores; "
+    print(f"# machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores, flags: {speed_flags()}; "
           f"Python {platform.python_version()}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)

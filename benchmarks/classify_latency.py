@@ -38,7 +38,7 @@ import llama_cpp
 
 from prtriage.core.settings import Settings
 from prtriage.pipeline.change import Change
-from prtriage.pipeline.cpu import cpu_flags
+from prtriage.pipeline.cpu import speed_flags
 from prtriage.pipeline.diff import mark_skipped, parse_diff
 from prtriage.pipeline.engine import LlamaEngine, default_threads
 from prtriage.pipeline.model_cache import quantize
@@ -304,11 +304,8 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, help="with --defaults: JSONL records to time classify() on")
     parser.add_argument("--limit", type=int, default=400, help="records of --sample (seeded, by category)")
     args = parser.parse_args()
-    have = cpu_flags()
-    wanted = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "fma", "f16c")
-    flags = " ".join(f for f in wanted if f in have)
     print(f"# machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
-          f"flags: {flags}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"flags: {speed_flags()}; llama-cpp-python {llama_cpp.__version__}; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
     # A kill still ends the busy processes (their `finally`), not only their own time limit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.contention:

@@ -61,7 +61,7 @@ from typing import Any
 from prtriage.core.errors import PrtriageError
 from prtriage.core.settings import Settings
 from prtriage.pipeline.change import change_from_record
-from prtriage.pipeline.cpu import cpu_flags
+from prtriage.pipeline.cpu import speed_flags
 from prtriage.pipeline.git import LogEntry
 from prtriage.pipeline.result import Result
 from prtriage.release_notes import (
@@ -162,12 +162,7 @@ def page(found: list[dict[str, Any]], title: str) -> str:
 
 
 def cpu() -> str:
-    flags = cpu_flags()
-    if not flags:
-        return platform.processor() or "unknown CPU"
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
-    have = [f for f in wanted if f in flags]
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, flags: {' '.join(have) or 'none of ' + ' '.join(wanted)}"
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, flags: {speed_flags()}"
 
 
 # --- the maintainers' own changelogs -------------------------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from prtriage.pipeline.cpu import available_cores, cpu_flags, default_threads
+from prtriage.pipeline.cpu import available_cores, default_threads, speed_flags
 
 # Held-out test repositories of the v3 split that are in commits-wide.jsonl.gz.
 TEST_REPOS = (
@@ -50,7 +50,6 @@ MODES = {
 }
 CPUS = {"single process, 1 thread": 1, "single process, default threads": available_cores(),
         "Ray, 1 actor x 1 CPU": 1, "Ray, 2 actors x 1 CPU": 2}  # fmt: skip
-CPU_FLAGS = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
 
 
 def sample(data: Path, repos: set[str], n: int, seed: int, out: Path) -> int:
@@ -94,8 +93,7 @@ def main() -> None:
     model = next(
         (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")), "?"
     )
-    have = cpu_flags()
-    flags = " ".join(f for f in CPU_FLAGS if f in have)
+    flags = speed_flags()
     import ray
 
     print(f"# machine: {model}, {len(os.sched_getaffinity(0))} cores, flags: {flags}; Python "

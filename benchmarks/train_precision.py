@@ -22,8 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prtriage.pipeline.cpu import speed_flags
+
 HERE = Path(__file__).resolve().parent
-FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 PRECISION = {"fp32": "false", "autocast": "autocast", "bf16": "true"}
 RECIPE = dict(
     base_model="embedded", val_set_size=0, micro_batch_size=1, gradient_accumulation_steps=4,
@@ -31,13 +32,6 @@ RECIPE = dict(
     learning_rate=5e-4, lr_scheduler="constant", warmup_steps=0, group_by_length=False,
     prompt_loss_weight=0.0, reasoning_tokens=48, seed=3, save_steps=10_000, threads=2,
 )  # fmt: skip
-
-
-def cpu_flags() -> str:
-    from prtriage.pipeline.cpu import cpu_flags
-
-    words = cpu_flags()
-    return " ".join(f for f in FLAGS if f in words) or "none of " + ", ".join(FLAGS)
 
 
 def sample(data: Path, out: Path, n: int) -> Path:
@@ -91,7 +85,7 @@ def main() -> None:
         for cell in cells:
             results[cell].append(run_cell(cell, records, args.out, args.steps))
     print(
-        f"CPU flags: {cpu_flags()}; {args.steps} steps of 4 examples, median step time, {args.rounds} round(s)"
+        f"CPU flags: {speed_flags()}; {args.steps} steps of 4 examples, median step time, {args.rounds} round(s)"
     )
     first = statistics.median(float(r["step_s"]) for r in results[cells[0]])  # type: ignore[arg-type]
     print(f"{'cell':<14} {'s/step':>7} {'s/example':>9} {'vs ' + cells[0]:>12}  losses (round 1)")

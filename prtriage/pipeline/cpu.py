@@ -85,6 +85,28 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+# The flags that change llama.cpp's and torch's speed several-fold (quant kernels, bf16 training):
+# every benchmark prints them beside its timings, so a ratio says which machine it came from.
+SPEED_FLAGS = (
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512_vnni",
+    "avx512_bf16",
+    "amx_tile",
+    "amx_int8",
+    "amx_bf16",
+)
+
+
+def speed_flags() -> str:
+    """The SPEED_FLAGS this CPU has, space-separated ("none" when it has none or says nothing)."""
+    have = cpu_flags()
+    return " ".join(f for f in SPEED_FLAGS if f in have) or "none"
+
+
 def has_amx() -> bool:
     """Whether this CPU has Intel AMX tiles (Sapphire Rapids and later)."""
     return "amx_tile" in cpu_flags()

@@ -105,3 +105,12 @@ def test_the_real_proc_stat_parses() -> None:
         pytest.skip("no /proc/stat here")
     times = cpu._cpu_times(os.sched_getaffinity(0))
     assert times is not None and 0 <= times[0] <= times[1]
+
+
+def test_speed_flags_name_what_changes_speed_in_a_fixed_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prtriage.pipeline import cpu
+
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: {"sse2", "amx_tile", "avx512_bf16", "avx2"})
+    assert cpu.speed_flags() == "avx2 avx512_bf16 amx_tile"  # benchmarks print it beside every timing
+    monkeypatch.setattr(cpu, "cpu_flags", set)
+    assert cpu.speed_flags() == "none"
