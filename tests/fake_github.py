@@ -11,7 +11,10 @@ Three actors, as a repository sees them: prtriage, which writes through the toke
 `GET /user` names it; an app token may not ask); another workflow on the same token
 (actions/labeler: `WORKFLOW`, the very same account as `BOT`), and a person (`PERSON`). What a
 test seeds with `label_by`, `unlabel_by`, `set_labels` or `add_comment` is done by the actor it
-names. As on GitHub, every label on an issue got there through an event: seed labels through
+names. A fourth: a bot that quotes the pull request's description in a comment of its own (a
+welcome or summary bot: `ECHO`, again `github-actions[bot]`, or another app's bot, `APP_BOT`);
+`before` lets a test act as someone else just before the token's request is served (a race).
+As on GitHub, every label on an issue got there through an event: seed labels through
 those helpers, not by writing `issue_labels`. A pull
 request's files (`/pulls/N/files`) are listed with GitHub's fields, files of commits
 (the contents API) are served as raw bytes, and a commit (`/commits/SHA`) names its author's
@@ -24,6 +27,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +36,8 @@ TOKEN = "test-token"
 READ_ONLY = "Resource not accessible by integration"
 BOT = {"login": "github-actions[bot]", "type": "Bot"}  # GITHUB_TOKEN: what prtriage writes as
 WORKFLOW = BOT  # another workflow on the same token (actions/labeler): the same account
+ECHO = BOT  # a workflow that copies the pull request's description into its own comment
+APP_BOT = {"login": "welcome-app[bot]", "type": "Bot"}  # another GitHub App's bot, which may echo too
 PERSON = {"login": "octocat", "type": "User"}
 MAINTAINER = {"login": "maintainer", "type": "User"}  # the owner of a personal token
 
@@ -77,6 +83,7 @@ class FakeGitHub:
     # (no account has it); a sha not here is unknown to GitHub (422, as for a commit not pushed).
     commits: dict[str, dict[str, str] | None] = field(default_factory=dict)
     actor: dict[str, str] = field(default_factory=lambda: dict(BOT))  # whom the token acts as
+    before: Callable[[Request], None] | None = None  # run just before a request is served
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests if r.method != "GET"]
@@ -146,6 +153,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw) if raw else None
             headers = {k.lower(): v for k, v in self.headers.items()}
             state.requests.append(Request(method, parsed.path, query, body, headers))
+            if state.before is not None:
+                state.before(state.requests[-1])
             if self.headers.get("Authorization") not in (f"Bearer {TOKEN}", None):
                 return self._send(401, {"message": "Bad credentials"})
             if method != "GET" and self.headers.get("Authorization") is None:

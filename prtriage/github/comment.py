@@ -1,9 +1,10 @@
 """The sticky pull-request comment (opt-in): one comment, found again by a hidden marker, edited each run.
 
 Pull-request comments are issue comments (the `issues/{n}/comments` endpoints; the token needs
-`pull-requests: write`). Only a comment that holds the marker *and* was written by the token's
-own account counts as prtriage's (label_ledger.py): anyone can paste the marker into a comment of
-their own, and prtriage must never overwrite someone else's words. The same comment holds the
+`pull-requests: write`). Only a comment that the token's own account wrote, that starts with the
+marker and that names its own id counts as prtriage's (label_ledger.py): anyone can paste the
+marker into a comment of their own, a bot can copy it from the description into its own, and
+prtriage must never overwrite someone else's words. When it cannot tell, it writes nothing. The same comment holds the
 ledger of the labels prtriage put on; when labels are on without this comment, the ledger's own
 one-line note is the comment, and turning the comment on makes that note the full comment.
 When a result is uncertain, the comment is not deleted but marked outdated, so reviewers see
@@ -19,7 +20,7 @@ from typing import Any
 from prtriage.core.errors import UsageError
 from prtriage.core.escape import markdown_text, one_line, without_mentions
 from prtriage.github.api import GitHubClient, GitHubError
-from prtriage.github.label_ledger import MARKER, Ledger, find_own_comment, is_note, parse, whoami, with_block
+from prtriage.github.label_ledger import MARKER, create_comment, is_note, read_ledger, whoami, with_block
 from prtriage.github.labels import refused
 from prtriage.pipeline.diff import KIND_RANK
 from prtriage.pipeline.planted_text import MAX_SPAN_CHARS, MAX_SPANS, PlantedSpan
@@ -37,10 +38,13 @@ FILE_KINDS = tuple(KIND_RANK)
 @dataclass(frozen=True)
 class CommentOutcome:
     number: int
-    action: str  # "created", "updated", "unchanged", "marked outdated" or "none"
+    action: str  # "created", "updated", "unchanged", "marked outdated", "none" or "unsure"
     comment_id: int | None
+    doubt: str | None = None  # "unsure": why prtriage cannot tell which comment is its own
 
     def describe(self) -> str:
+        if self.action == "unsure":
+            return f"no comment written on #{self.number}: {self.doubt}"
         if self.action == "none":
             return f"no comment on #{self.number}: the result is uncertain and there was none to mark"
         return f"comment {self.action} on #{self.number}"
@@ -78,41 +82,36 @@ def outdated_body(result: Result) -> str:
     return _fit(without_mentions("\n".join(lines)))
 
 
-def find_comment(client: GitHubClient, repository: str, number: int) -> dict[str, Any] | None:
-    """prtriage's earlier comment on the pull request, if any (the oldest, should a race have made two)."""
-    return find_own_comment(client, repository, number, whoami(client))
-
-
 def sync_comment(
     client: GitHubClient, repository: str, number: int, result: Result, fork: bool = False,
     withheld: str | None = None,
 ) -> CommentOutcome:  # fmt: skip
     """Create or edit prtriage's comment; an uncertain result marks an existing one outdated.
-    `withheld`: why the category got no label (planted text), said first."""
-    existing = find_comment(client, repository, number)
+    `withheld`: why the category got no label (planted text), said first. The comment always ends
+    with the ledger block, which names the comment's own id: what makes it prtriage's."""
+    ledger = read_ledger(client, repository, number, whoami(client))
+    if ledger.doubt:
+        return CommentOutcome(number, "unsure", None, ledger.doubt)
+    existing = ledger.comment
     if result.uncertain and (existing is None or is_note(existing)):
         return CommentOutcome(number, "none", None)
     body = outdated_body(result) if result.uncertain else comment_body(result, withheld)
-    if existing is not None:  # the ledger of prtriage's labels lives on in the comment
-        on, off = parse(str(existing.get("body") or ""))
-        if on or off:
-            ledger = Ledger(on, off)
-            body = with_block(_fit(body, len(ledger.block()) + 1), ledger)
     try:
-        if existing is None:
-            made = client.request(
-                "POST", f"/repos/{repository}/issues/{number}/comments", body={"body": body}
-            ).json()
-            return CommentOutcome(number, "created", made.get("id") if isinstance(made, dict) else None)
+        if existing is None:  # made first, then named: its id is known only once it exists
+            existing = create_comment(client, repository, number, _fit(body))
+            ledger.comment, action = existing, "created"
+        elif is_note(existing):  # the labels' one-line note becomes the comment
+            action = "created"
+        else:
+            action = "marked outdated" if result.uncertain else "updated"
         comment_id = int(existing["id"])
+        body = with_block(_fit(body, len(ledger.block()) + 1), ledger)
         if existing.get("body") == body:
             return CommentOutcome(number, "unchanged", comment_id)
         client.request("PATCH", f"/repos/{repository}/issues/comments/{comment_id}", body={"body": body})
     except GitHubError as e:
         raise refused(e, f"cannot comment on pull request #{number}", fork) from None
-    if is_note(existing):  # the labels' one-line note became the comment
-        return CommentOutcome(number, "created", comment_id)
-    return CommentOutcome(number, "marked outdated" if result.uncertain else "updated", comment_id)
+    return CommentOutcome(number, action, comment_id)
 
 
 # --- a result file from another run (label --from --comment): untrusted, checked field by field ----

@@ -10,10 +10,16 @@ for each label, the id of the `labeled` event that prtriage's own request made (
 
 A label comes off only while its latest event is the very `labeled` event the ledger names, made
 by the account that wrote the comment. Anyone else adding the label (a person, labeler) makes a
-new event with another id, so it is theirs from then on. The comment counts as prtriage's only
-when its author is the token's own account (`GET /user`; a GitHub App token, such as
-`GITHUB_TOKEN`, may not ask, and then only a bot's comment counts): a person cannot write in its
-name, and someone able to edit it can remove labels by hand anyway.
+new event with another id, so it is theirs from then on.
+
+Which comment is prtriage's: its author must be the token's own account (`GET /user`; a GitHub
+App token such as `GITHUB_TOKEN` may not ask, and then any bot passes: labeler, a welcome bot
+that quotes the pull request's description), its first line must be exactly the marker, its last
+line the ledger block, and that block must name the comment's own id. prtriage learns the id
+from its own POST and writes it in with the edit that follows, so a comment some other program
+made by copying text the pull request's author wrote cannot name itself: that author wrote the
+text before the comment, and its id, existed. When more than one comment passes, prtriage
+cannot tell which is its own and fails closed: it takes no label off and writes no comment.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from prtriage.github.api import GitHubClient, GitHubError
 
 MARKER = "<!-- prtriage:comment -->"
 _BLOCK = re.compile(r"\n?<!-- prtriage:labels (\{[^<>]*\}) -->")
+_BLOCK_LINE = re.compile(r"<!-- prtriage:labels (\{[^<>]*\}) -->")
 NOTE_FLAG = "<!-- prtriage:label-note -->"  # a comment that holds only the ledger and a line
 MAX_ENTRIES = 200
 
@@ -63,9 +70,12 @@ class Ledger:
     off: dict[str, int] = field(default_factory=dict)
     author: str | None = None  # the login of the comment that holds it: the only actor it speaks for
     comment: dict[str, Any] | None = None  # that comment, None when there is none yet
+    doubt: str | None = None  # why prtriage cannot tell which comment is its own: it writes none
 
     def block(self) -> str:
-        data = {"on": dict(sorted(self.on.items())), "off": dict(sorted(self.off.items()))}
+        data: dict[str, Any] = {"on": dict(sorted(self.on.items())), "off": dict(sorted(self.off.items()))}
+        if self.comment is not None:  # the comment's own id: what makes it prtriage's (see above)
+            data = {"id": int(self.comment["id"]), **data}
         text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
         # Nothing in it may end the HTML comment or open a tag: `<`, `>` and `-` as JSON escapes.
         text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("-", "\\u002d")
@@ -81,17 +91,21 @@ def _ids(value: Any) -> dict[str, int]:
     }  # fmt: skip
 
 
-def parse(body: str) -> tuple[dict[str, int], dict[str, int]]:
-    """The ledger block of a comment body; empty (nothing is prtriage's) when missing or malformed."""
-    match = _BLOCK.search(body)
+def _block_data(body: str) -> dict[str, Any]:
+    """The JSON of the ledger block on the body's last line (prtriage writes it last); {} if none."""
+    match = _BLOCK_LINE.fullmatch(body.rsplit("\n", 1)[-1])
     if not match:
-        return {}, {}
+        return {}
     try:
         data = json.loads(match.group(1))
     except json.JSONDecodeError:
-        return {}, {}
-    if not isinstance(data, dict):
-        return {}, {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def parse(body: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The ledger block of a comment body; empty (nothing is prtriage's) when missing or malformed."""
+    data = _block_data(body)
     return _ids(data.get("on")), _ids(data.get("off"))
 
 
@@ -114,43 +128,79 @@ def is_note(comment: Mapping[str, Any]) -> bool:
     return NOTE_FLAG in str(comment.get("body") or "")
 
 
-def find_own_comment(
+def names_itself(comment: Any) -> bool:
+    """The comment reads as prtriage wrote it: the marker as its first line, and a ledger block,
+    its last line, that names the comment's own id (known only once the comment exists)."""
+    if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
+        return False
+    body = str(comment.get("body") or "")
+    own = _block_data(body).get("id")
+    return body.startswith(MARKER + "\n") and isinstance(own, int) and own == comment["id"]
+
+
+def own_comments(
     client: GitHubClient, repository: str, number: int, identity: Identity
-) -> dict[str, Any] | None:
-    """prtriage's comment on the pull request: the marker, written by the token's own account
-    (the oldest, should a race have made two). Anyone can paste the marker into their own comment."""
+) -> list[dict[str, Any]]:
+    """The comments on the pull request that the token's own account wrote and that name
+    themselves. Anyone can paste the marker, and a bot can copy a forged ledger from the
+    description, but no one can name a comment's id before the comment exists."""
     try:
-        for comment in client.paginate(f"/repos/{repository}/issues/{number}/comments"):
-            body = str(comment.get("body") or "") if isinstance(comment, dict) else ""
-            if MARKER in body and identity.wrote(comment.get("user")):
-                found: dict[str, Any] = comment
-                return found
+        return [
+            comment for comment in client.paginate(f"/repos/{repository}/issues/{number}/comments")
+            if names_itself(comment) and identity.wrote(comment.get("user"))
+        ]  # fmt: skip
     except GitHubError as e:
         if e.status == 404:
             raise GitHubError(f"pull request #{number} not found in {repository}", status=404) from None
         raise
-    return None
+
+
+def _login(comment: Mapping[str, Any]) -> str | None:
+    login = (comment.get("user") or {}).get("login")
+    return login if isinstance(login, str) else None
 
 
 def read_ledger(client: GitHubClient, repository: str, number: int, identity: Identity) -> Ledger:
-    comment = find_own_comment(client, repository, number, identity)
-    if comment is None:
+    """prtriage's ledger from its own comment; empty when there is none yet. Two or more comments
+    that pass as its own leave it unable to tell: the ledger is empty and says why (`doubt`)."""
+    found = own_comments(client, repository, number, identity)
+    if not found:
         return Ledger()
-    on, off = parse(str(comment.get("body") or ""))
-    author = (comment.get("user") or {}).get("login")
-    return Ledger(on, off, author if isinstance(author, str) else None, comment)
+    if len(found) > 1:
+        ids = ", ".join(str(c["id"]) for c in found)
+        who = _login(found[0]) or "the token's account"
+        return Ledger(
+            doubt=f"{len(found)} comments by {who} read as prtriage's own (ids {ids}) and it cannot "
+            "tell which is: delete the ones prtriage did not write"
+        )
+    on, off = parse(str(found[0].get("body") or ""))
+    return Ledger(on, off, _login(found[0]), found[0])
+
+
+def create_comment(client: GitHubClient, repository: str, number: int, body: str) -> dict[str, Any]:
+    """POST a comment; its id and author come back, and the author is the token's own account."""
+    made = client.request("POST", f"/repos/{repository}/issues/{number}/comments", body={"body": body}).json()
+    if not isinstance(made, dict) or not isinstance(made.get("id"), int):
+        raise GitHubError(f"GitHub did not say which comment it made on #{number}")
+    return made
+
+
+def start_note(client: GitHubClient, repository: str, number: int, ledger: Ledger) -> None:
+    """A new note comment for the ledger (before anything is recorded in it): the ledger learns
+    its comment and, from GitHub's answer, the account the token acts as."""
+    ledger.comment = create_comment(client, repository, number, note_body(ledger))
+    ledger.author = _login(ledger.comment)
 
 
 def write_ledger(client: GitHubClient, repository: str, number: int, ledger: Ledger) -> None:
-    """The ledger into prtriage's comment (edited in place), or a new note comment holding it."""
+    """The ledger into prtriage's comment, edited in place (`start_note` makes one first)."""
     if ledger.comment is None:
-        client.request(
-            "POST", f"/repos/{repository}/issues/{number}/comments", body={"body": note_body(ledger)}
-        )
-        return
-    old = str(ledger.comment.get("body") or "")
-    body = note_body(ledger) if is_note(ledger.comment) else with_block(old, ledger)
+        start_note(client, repository, number, ledger)
+    comment = ledger.comment
+    assert comment is not None
+    old = str(comment.get("body") or "")
+    body = note_body(ledger) if is_note(comment) else with_block(old, ledger)
     if body != old:
         client.request(
-            "PATCH", f"/repos/{repository}/issues/comments/{int(ledger.comment['id'])}", body={"body": body}
+            "PATCH", f"/repos/{repository}/issues/comments/{int(comment['id'])}", body={"body": body}
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError, quote
-from prtriage.github.label_ledger import Ledger, read_ledger, whoami, write_ledger
+from prtriage.github.label_ledger import Ledger, read_ledger, start_note, whoami, write_ledger
 
 DEFAULT_PREFIX = "prtriage:"
 MAX_LABEL_LENGTH = 50  # GitHub's limit for a label name
@@ -63,6 +63,7 @@ class LabelOutcome:
     also: tuple[str, ...] = ()  # size and path labels put on in this run
     left_off: tuple[str, ...] = ()  # wanted, but someone else took them off: not put back
     withheld: str | None = None  # why the category got no label although it is certain (planted text)
+    doubt: str | None = None  # why prtriage cannot tell its own comment: nothing came off
 
     def describe(self) -> str:
         n = self.number
@@ -86,11 +87,14 @@ class LabelOutcome:
             done += "; removed " + ", ".join(repr(r) for r in self.removed)
         if self.kept:
             why = EVENTS_HINT if self.events_unread else "prtriage did not put it on"
+            why = "prtriage cannot tell which comment is its own" if self.doubt else why
             done += "; kept " + ", ".join(repr(k) for k in self.kept) + f" ({why})"
         if self.left_off:
             done += (
                 "; not put back " + ", ".join(repr(x) for x in self.left_off) + " (someone else removed it)"
             )
+        if self.doubt:
+            done += f"; nothing taken off and no ledger kept: {self.doubt}"
         return done
 
 
@@ -142,9 +146,9 @@ class LabelHistory:
         """Only a label whose latest event is the `labeled` one prtriage's ledger names may come
         off; anyone else's, and unknown (no event, unread), stays."""
         on = self.ledger.on.get(name)
-        return (
-            not self.unread and on is not None and self.last.get(name) == ("labeled", on, self.ledger.author)
-        )
+        if self.unread or self.ledger.doubt or on is None or self.ledger.author is None:
+            return False
+        return self.last.get(name) == ("labeled", on, self.ledger.author)
 
     def removed_by_someone_else(self, name: str) -> bool:
         """Its latest event is an `unlabeled` one that prtriage's ledger does not name."""
@@ -184,27 +188,37 @@ def label_history(client: GitHubClient, repository: str, number: int) -> LabelHi
     return LabelHistory(last, ledger=read_ledger(client, repository, number, whoami(client)))
 
 
+def _made_by(event: Event | None, kind: str, login: str | None, before: Event | None) -> bool:
+    """`event` is a `kind` event that `login` (the token's own account) made since `before`."""
+    return event is not None and event[0] == kind and event[2] == login and event != before
+
+
 def record_own(
     client: GitHubClient, repository: str, number: int, history: LabelHistory,
     added: Iterable[str], removed: Iterable[str], fork: bool,
 ) -> None:  # fmt: skip
-    """Write into the ledger the events that this run's own requests just made."""
+    """Write into the ledger the events that this run's own requests just made: the latest event
+    of each label, when the token's own account made it and it is newer than what this run read
+    before writing. Someone adding the same label in that moment is not prtriage, unless they act
+    as the same account (under GITHUB_TOKEN every workflow does: docs/security.md, promise 5)."""
     added, removed = list(added), list(removed)
-    if history.unread or not (added or removed):
-        return
-    last = label_events(client, repository, number) or {}
     ledger = history.ledger
-    for name in added:
-        event = last.get(name)
-        ledger.off.pop(name, None)
-        if event and event[0] == "labeled":
-            ledger.on[name] = event[1]
-    for name in removed:
-        event = last.get(name)
-        ledger.on.pop(name, None)
-        if event and event[0] == "unlabeled":
-            ledger.off[name] = event[1]
+    if history.unread or ledger.doubt or not (added or removed):
+        return
     try:
+        if ledger.comment is None:  # first the comment: GitHub's answer names the token's account
+            start_note(client, repository, number, ledger)
+        last = label_events(client, repository, number) or {}
+        for name in added:
+            ledger.off.pop(name, None)
+            event = last.get(name)
+            if event and _made_by(event, "labeled", ledger.author, history.last.get(name)):
+                ledger.on[name] = event[1]
+        for name in removed:
+            ledger.on.pop(name, None)
+            event = last.get(name)
+            if event and _made_by(event, "unlabeled", ledger.author, history.last.get(name)):
+                ledger.off[name] = event[1]
         write_ledger(client, repository, number, ledger)
     except GitHubError as e:
         raise refused(e, f"cannot keep prtriage's comment on #{number}", fork) from None
@@ -341,5 +355,5 @@ def sync_label(
         added=wanted is not None and wanted.name in added_names, created=created,
         removed=tuple(stale), category=category, kept=kept, events_unread=history.unread,
         also=tuple(w.name for w in to_add if wanted is None or w.name != wanted.name),
-        left_off=left_off,
+        left_off=left_off, doubt=history.ledger.doubt,
     )  # fmt: skip

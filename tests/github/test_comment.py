@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_github import BOT, MAINTAINER, PERSON, TOKEN, FakeGitHub, Pull, Server
+from fake_github import APP_BOT, BOT, ECHO, MAINTAINER, PERSON, TOKEN, FakeGitHub, Pull, Server
 from markdown_check import rendered, tags
 from test_cli import _one_line_error, run
 from test_labels import HEAD, _label_cli, _result
@@ -100,7 +100,8 @@ def test_the_comment_keeps_the_ledger_of_prtriages_labels(gh: FakeGitHub) -> Non
     assert sync_comment(client(gh), "o/r", 7, result()).action == "created"
     (comment,) = gh.comments[7]
     assert comment["id"] == note["id"] and "**Category:** `fix`" in comment["body"]
-    assert '<!-- prtriage:labels {"on":{"prtriage:fix":' in comment["body"]  # the ledger, kept
+    # the ledger, kept, naming its own comment
+    assert f'<!-- prtriage:labels {{"id":{note["id"]},"on":{{"prtriage:fix":' in comment["body"]
     outcome = sync_label(client(gh), "o/r", 7, "docs", categories, "prtriage:", True)
     assert outcome.removed == ("prtriage:fix",) and gh.issue_labels[7] == ["prtriage:docs"]
     assert sync_comment(client(gh), "o/r", 7, result("docs")).action == "updated"
@@ -240,3 +241,30 @@ def test_a_result_file_reads_back_what_the_model_saw_and_why_it_is_uncertain() -
     for f in old["files"]:
         del f["shown_lines"]
     assert result_from_json(old, NAMES).shown_fraction == pytest.approx(0.10)
+
+
+@pytest.mark.parametrize("bot", [ECHO, APP_BOT])
+def test_a_bot_echoing_the_marker_is_not_prtriages_comment(gh: FakeGitHub, bot: dict[str, str]) -> None:
+    """A welcome bot quotes the description, which starts with the marker: under GITHUB_TOKEN its
+    comment passed as prtriage's, and prtriage edited it (or, another app's, failed to)."""
+    echoed = f"{MARKER}\nplease label this docs"
+    echo_id = gh.add_comment(7, echoed, bot)
+    outcome = sync_comment(client(gh), "o/r", 7, result())
+    assert outcome.action == "created" and outcome.comment_id != echo_id
+    assert gh.comments[7][0]["body"] == echoed and len(gh.comments[7]) == 2
+    assert ("PATCH", f"/repos/o/r/issues/comments/{echo_id}") not in gh.writes()
+    assert sync_comment(client(gh), "o/r", 7, result("docs", 0.9)).action == "updated"
+    assert len(gh.comments[7]) == 2 and gh.comments[7][0]["body"] == echoed
+
+
+def test_two_comments_that_pass_as_prtriages_get_no_write(gh: FakeGitHub) -> None:
+    sync_comment(client(gh), "o/r", 7, result())
+    copy = gh.add_comment(7, "quoting", ECHO)
+    gh.comments[7][-1]["body"] = gh.comments[7][0]["body"].replace(
+        f'"id":{gh.comments[7][0]["id"]}', f'"id":{copy}'
+    )  # a copy that names itself: prtriage cannot tell which is its own
+    before = [dict(c) for c in gh.comments[7]]
+    gh.requests.clear()
+    outcome = sync_comment(client(gh), "o/r", 7, result("docs", 0.9))
+    assert outcome.action == "unsure" and gh.writes() == [] and gh.comments[7] == before
+    assert outcome.describe().startswith("no comment written on #7: 2 comments by github-actions[bot]")

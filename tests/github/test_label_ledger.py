@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prtriage.github.label_ledger import MARKER, Identity, Ledger, note_body, parse, with_block
+from prtriage.github.label_ledger import MARKER, Identity, Ledger, names_itself, note_body, parse, with_block
 
 
 def test_the_block_reads_back_and_hides_nothing_else() -> None:
@@ -25,3 +25,18 @@ def test_whose_comment_it_is() -> None:
     assert Identity(None).wrote(bot) and not Identity(None).wrote(person)  # an app token: a bot
     assert Identity("octocat").wrote(person) and not Identity("octocat").wrote(bot)
     assert not Identity(None).wrote(None)
+
+
+def test_a_comment_is_prtriages_only_when_it_starts_with_the_marker_and_names_itself() -> None:
+    ledger = Ledger({"bug": 5}, comment={"id": 42})
+    own = {"id": 42, "body": note_body(ledger)}
+    assert names_itself(own) and '"id":42' in own["body"]
+    assert names_itself({"id": 42, "body": with_block(MARKER + "\n### prtriage\n", ledger)})
+    assert not names_itself({"id": 43, "body": own["body"]})  # a copy of it in another comment
+    assert not names_itself({"id": 42, "body": "Thanks! You wrote:\n" + own["body"]})  # quoted
+    assert not names_itself({"id": 42, "body": own["body"] + "\n-- posted by a bot"})  # not last
+    assert not names_itself({"id": 42, "body": note_body(Ledger({"bug": 5}))})  # names no comment
+    assert not names_itself({"id": "42", "body": own["body"]}) and not names_itself(None)
+    # Only the last line is the ledger: a block earlier in the body says nothing.
+    early = f'{MARKER}\n<!-- prtriage:labels {{"id":42,"on":{{"x":1}},"off":{{}}}} -->\ntext'
+    assert parse(early) == ({}, {}) and not names_itself({"id": 42, "body": early})

@@ -11,12 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import BOT, MAINTAINER, PERSON, TOKEN, WORKFLOW, FakeGitHub, Pull, Server
+from fake_github import (
+    APP_BOT,
+    BOT,
+    ECHO,
+    MAINTAINER,
+    PERSON,
+    TOKEN,
+    WORKFLOW,
+    FakeGitHub,
+    Pull,
+    Request,
+    Server,
+)
 
 from prtriage.core.categories import DEFAULT_CATEGORIES
 from prtriage.core.errors import UsageError
 from prtriage.github.api import GitHubClient, GitHubError
 from prtriage.github.comment import MARKER
+from prtriage.github.label_ledger import parse
 from prtriage.github.labels import sync_label
 from prtriage.github.remote_diff import NO_PATCH, fetch_pull_files
 
@@ -598,3 +611,91 @@ def test_the_ledger_lives_in_prtriages_own_comment_and_cannot_be_forged(gh: Fake
         client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True, label_map=GITHUB_DEFAULTS
     )
     assert "bug" in gh.issue_labels[7] and outcome.kept == ("bug", "documentation")
+
+
+# --- a fourth: a bot that echoes the pull request's description into a comment of its own --------
+# Under GITHUB_TOKEN prtriage cannot ask who it is, so every bot's comment passed the author check,
+# and the oldest one holding the marker became its ledger.
+
+
+def forged_description(gh: FakeGitHub, label: str, own_id: int | None = None) -> str:
+    """What an attacker writes in the description: the marker and a ledger naming the event by
+    which someone else put `label` on (and, knowing it, the id of the comment that will echo it)."""
+    event = next(e["id"] for e in reversed(gh.events[7]) if e["label"]["name"] == label)
+    named = f'"id":{own_id},' if own_id is not None else ""
+    return f'{MARKER}\n<!-- prtriage:labels {{{named}"on":{{"{label}":{event}}},"off":{{}}}} -->'
+
+
+@pytest.mark.parametrize(
+    ("bot", "echo"),
+    [
+        (ECHO, "Thanks for your pull request! You wrote:\n\n{}"),  # a welcome bot
+        (ECHO, "{}"),  # the description as it is: the marker on the first line
+        (APP_BOT, "{}"),  # another app's bot, whose comment prtriage's token may not edit
+    ],
+)
+def test_a_bot_echoing_a_forged_ledger_does_not_make_labelers_label_prtriages(
+    gh: FakeGitHub, bot: dict[str, str], echo: str
+) -> None:
+    gh.repo_labels |= {"documentation", "enhancement"}
+    fresh(gh)
+    gh.label_by(7, "documentation", WORKFLOW)  # labeler: the change touches docs/**
+    echoed = echo.format(forged_description(gh, "documentation"))
+    forged_id = gh.add_comment(7, echoed, bot)  # the oldest comment holding the marker
+    outcome = sync_label(
+        client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["documentation", "bug"] and outcome.kept == ("documentation",)
+    assert gh.comments[7][0]["body"] == echoed  # the other bot's comment is never edited
+    assert ("PATCH", f"/repos/o/r/issues/comments/{forged_id}") not in gh.writes()
+    # prtriage made a comment of its own, and its own labels still come off; labeler's stays.
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["documentation", "enhancement"] and outcome.removed == ("bug",)
+    assert [c["id"] for c in gh.comments[7] if c["body"] == echoed] == [forged_id]
+    assert (
+        len(gh.comments[7]) == 2 and ("PATCH", f"/repos/o/r/issues/comments/{forged_id}") not in gh.writes()
+    )
+
+
+def test_a_copy_that_names_itself_leaves_prtriage_unsure_and_then_nothing_comes_off(gh: FakeGitHub) -> None:
+    """A bot that edits its comment when the description changes lets the author name that
+    comment's id: two comments pass as prtriage's, so it fails closed and says so."""
+    gh.repo_labels |= {"documentation", "enhancement"}
+    fresh(gh)
+    put_on_by_prtriage(gh, 7, "fix", label_map=GITHUB_DEFAULTS)  # prtriage's note: bug
+    gh.label_by(7, "documentation", WORKFLOW)
+    forged_id = gh.add_comment(7, "a summary bot's first words", ECHO)
+    gh.comments[7][-1]["body"] = forged_description(gh, "documentation", own_id=forged_id)  # edited
+    outcome = sync_label(
+        client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", False, label_map=GITHUB_DEFAULTS
+    )
+    assert gh.issue_labels[7] == ["bug", "documentation", "enhancement"]
+    assert outcome.removed == () and outcome.kept == ("bug", "documentation") and outcome.doubt
+    assert "cannot tell which comment is its own" in outcome.describe()
+    assert "delete the ones prtriage did not write" in outcome.describe()
+    assert [m for m, _ in gh.writes()] == ["POST"]  # its label went on; no comment was written
+
+
+def test_an_event_someone_else_made_meanwhile_is_not_recorded_as_prtriages(gh: FakeGitHub) -> None:
+    """With a personal token: labeler puts `prtriage:fix` on between prtriage's read and its
+    request, so that request makes no event, and the latest one is labeler's, not prtriage's."""
+    gh.actor = dict(MAINTAINER)
+    fresh(gh)
+    put_on_by_prtriage(gh, 7, "docs")
+
+    def labeler_first(request: Request) -> None:
+        if request.method == "POST" and request.path == "/repos/o/r/issues/7/labels":
+            gh.label_by(7, "prtriage:fix", WORKFLOW)
+
+    gh.before = labeler_first
+    sync_label(client(gh), "o/r", 7, "fix", CATEGORIES, "prtriage:", True)
+    gh.before = None
+    assert gh.issue_labels[7] == ["prtriage:fix"]  # prtriage's docs came off
+    (note,) = gh.comments[7]
+    on, off = parse(note["body"])
+    assert on == {} and list(off) == ["prtriage:docs"]  # labeler's event is not in prtriage's ledger
+    assert "prtriage labels: none now." in note["body"]
+    outcome = sync_label(client(gh), "o/r", 7, "feature", CATEGORIES, "prtriage:", True)
+    assert gh.issue_labels[7] == ["prtriage:fix", "prtriage:feature"] and outcome.kept == ("prtriage:fix",)
