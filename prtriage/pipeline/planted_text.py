@@ -13,14 +13,18 @@ general knowledge of prompt injection; benchmarks/planted_detector.py measures t
 half and their false positives on clean changes of held-out repositories.
 
 What is read is what the model reads, in the order the prompt shows it: the title, the
-description, every file's path (the prompt lists them all), then the added lines of the files
-whose hunks the prompt shows (source, tests, config, docs: diff.prompt_order), first exactly the
-text the prompt holds, then the rest of each file up to MAX_SCANNED_CHARS; never lock files,
-generated or vendored ones, which the model never sees. Of a prose file (Markdown, text) all of
-its added text; of any other file what people write in it: comments (all the lines of a block
-comment), docstrings, string literals, and the values of a config file's keys. Text is
-normalised first (NFKC, invisible format characters dropped), so that `Ign\u200bore` or a
-full-width `ｄｏｃｓ` reads as the model's tokenizer sees it. Each rule looks at one sentence (or
+description, the paths its file list names (whole), then the added lines of the files whose
+hunks the prompt shows (source, tests, config, docs: diff.prompt_order), first exactly the text
+the prompt holds, then the rest of each file up to MAX_SCANNED_CHARS, then the other paths up to
+MAX_PATH_CHARS (a budget of their own: long paths cannot starve the text, nor text the paths);
+never lock files, generated or vendored ones, which the model never sees. Of a prose file
+(Markdown, text) all of its added text; of any other file what people write in it: comments
+(all the lines of a block comment), docstrings, string literals, and the values of a config
+file's keys, with every rule; and each added line as it is, whatever the syntax around it (a
+bare sentence in a .py, HTML text, a heredoc), with the rules that code does not trip
+(scan_lines). Text is normalised first (NFKC, invisible format characters dropped), so that
+`Ign\u200bore` or a full-width `ｄｏｃｓ` reads as the model's tokenizer sees it; budgets count
+normalised characters (NFKC can make one character eighteen). Each rule looks at one sentence (or
 one line, for turn markers); a sentence that only mentions a category name, or only talks about
 a bot or a model, is not flagged: it must also tell something what to answer, claim the answer,
 or imitate the prompt's own format. A category is also named by its common synonyms
