@@ -13,7 +13,9 @@ bound, so all of it is kept and read), each file the same kind in both. The beni
 ordinary code, comments, strings, config and prose; the hostile one is lines built from the
 shapes that make a backtracking pattern retry from every position: long runs of spaces or tabs
 after a comment marker or a word the rules start on, runs of escaped quotes that never close,
-runs of `](` with no `)`, of `_`, `*`, `<|`, of repeated directive words, very long words.
+runs of `](` with no `)`, of `_`, `*`, `<|`, of repeated directive words, very long words, a
+verdict ("final answer") then a run of spaces or no-break spaces, characters that NFKC makes
+eighteen (U+FDFA); its title and description are of the same shapes, the benign one's of words.
 Only `find_planted` is timed (the diff is parsed once, before).
 """
 
@@ -70,6 +72,7 @@ def _hostile_lines(n: int) -> dict[str, list[str]]:
             "# " + "ignore " * (n // 7),
             "# " + "use " * (n // 8) + "as " + "the " * (n // 8),
             "# " + "x" * n,
+            "# final answer" + run + "x docs",  # a verdict, then white space and no category
         ],
         "web/comp{}.ts": [
             "/*" + run + "x",
@@ -93,8 +96,20 @@ def _hostile_lines(n: int) -> dict[str, list[str]]:
             "http://" + "x" * n,
             "[" * n,
             "\n".join([" " * (n // 4)] * 4),
+            "Final answer" + "\u00a0" * n + "x docs",  # no-break spaces: NFKC makes them spaces
+            "\ufdfa" * n,  # eighteen characters each once normalised (NFKC)
         ],
     }
+
+
+def _hostile_fields(n: int) -> tuple[str, str]:
+    """A title and a description of the same shapes (the detector reads both whole)."""
+    return "final answer" + " " * n + "x docs", "\ufdfa" * n + "\n\nFinal answer" + "\u00a0" * n + "x docs"
+
+
+def _benign_fields(n: int) -> tuple[str, str]:
+    words = "the retry loop backs off " * (n // 25)
+    return "Retry " + words, words + "\n\n" + words
 
 
 def _file(path: str, lines: list[str], size: int, start: int) -> str:
@@ -129,10 +144,10 @@ def diff_of(total_bytes: int, shapes: dict[str, list[str]]) -> str:
     )
 
 
-def timer(files: list[FileDiff]) -> Callable[[], float]:
+def timer(title: str, body: str, files: list[FileDiff]) -> Callable[[], float]:
     def run() -> float:
         start = time.perf_counter()
-        find_planted("A title", "A description.", files, NAMES)
+        find_planted(title, body, files, NAMES)
         return time.perf_counter() - start
 
     return run
@@ -146,11 +161,12 @@ def main() -> None:
     args = parser.parse_args()
     size = int(args.mb * 1_000_000)
     diffs = {"benign": diff_of(size, BENIGN), "hostile": diff_of(size, _hostile_lines(args.line))}
+    fields = {"benign": _benign_fields(args.line), "hostile": _hostile_fields(args.line)}
     runs = {}
     for name, text in diffs.items():
         files = change_from_diff("", "", text.splitlines(True), ()).files
         assert all(not f.cut for f in files), "a file was cut: lower FILE_BYTES"
-        runs[name] = timer(files)
+        runs[name] = timer(*fields[name], files)
     seconds: dict[str, list[float]] = {name: [] for name in diffs}
     for _ in range(args.runs):  # side by side, alternating
         for name, run in runs.items():

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from prtriage.commands.common import PLANTED_FAILS, classify_and_print, fail_on_code, result_code, stderr
 from prtriage.core import errors
+from prtriage.core.escape import no_workflow_command, one_line
 from prtriage.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,11 +70,11 @@ def commit_msg(options: CommitMsgOptions) -> int:
         err.print(f"prtriage: uncertain: {check.confidence:.0%} is below min-confidence", markup=False)
     planted = find_planted(change.title, change.body, change.files, names)
     if planted:
-        places = ", ".join(sorted({span.where for span in planted}))
+        places = ", ".join(sorted({no_workflow_command(one_line(span.where)) for span in planted}))
         err.print(f"prtriage: planted text: the change holds text addressed to the classifier ({places})",
                   markup=False)  # fmt: skip
         for span in planted:
-            err.print(f"  {span.describe()}", markup=False)
+            err.print(f"  {no_workflow_command(span.describe())}", markup=False)  # a path may start it
         if o.settings.planted != "report":
             err.print(PLANTED_FAILS, markup=False)
             return errors.EXIT_PLANTED

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 SUBJECT = re.compile(r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\r\n]*)\))?(?P<breaking>!)?:\s+(?P<rest>\S.*)$")
 # A trailing "(#123)": it starts where a run of spaces starts, never inside one (from inside a long
 # run, each start would scan the rest of the run again: quadratic on a title full of spaces).
-PR_NUMBER = re.compile(r"(?<!\s)(?:\s*\((?:#\d+(?:,\s*)?)+\))+\s*$")
+# Nor inside a run of them, `(#1)(#2)...`: each would scan the rest of the run again too.
+PR_NUMBER = re.compile(r"(?<![\s)])(?:\s*\((?:#\d+(?:,\s*)?)+\))+\s*$")
 BODY_PREFIX = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+|\d+\.\s+)?)[A-Za-z]+(?:\([^()\r\n]*\))?!?:\s+(?=\S)")
 TRAILER = re.compile(
     r"^\s*(Co-authored-by|Signed-off-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|"
@@ -23,15 +24,20 @@ TRAILER = re.compile(
 )
 # What release tooling writes: `v1.2.3`, `release 1.2.3` / `release v2` / `release pkg@1.2.3`,
 # `bump version to ...`, `publish`, changesets' `Version Packages`; not `release notes page`.
-_VERSION = r"(v?\d+\.\d+\S*|\S+@v?\d\S*)"
+# `pkg@1.2` starts at a word's start and its name stops at `@`: a long word with no `@` would
+# otherwise be scanned again from each of its characters (quadratic, under re.search).
+_NAME_END = r"\s@:(\["
+_VERSION = rf"(v?\d+\.\d+\S*|(?<![^{_NAME_END}])@?[^{_NAME_END}]+@v?\d\S*)"
 RELEASE = re.compile(
-    rf"^({_VERSION}|(release|publish)(\s*:?\s*({_VERSION}|(new\s+)?versions?\b|packages?\b).*)?|"
+    rf"^({_VERSION}|(release|publish)(\s*(?::\s*)?({_VERSION}|(new\s+)?versions?\b|packages?\b).*)?|"
     r"(bump|prepare)\s+(the\s+)?version\b(?!\s+of\b).*|version packages\b.*)$",  # not "bump version of eslint"
     re.IGNORECASE,
 )
 RELEASE_TYPES = ("chore", "build", "release")  # `feat(release): ...` is a feature about releasing
+# The words between a verb and its version stop at the next verb, so that each is read once.
+_BUMP = r"\b(?:bump|update|upgrade|pin|downgrade)\b"
 DEPS_SUBJECT = re.compile(
-    r"\b((bump|update|upgrade|pin|downgrade)\b.*\b(from|to)\s+v?\d|dependenc(y|ies)|deps\b|lock ?file)",
+    rf"({_BUMP}(?:(?!{_BUMP}).)*\b(from|to)\s+v?\d|\bdependenc(y|ies)|\bdeps\b|\block ?file)",
     re.IGNORECASE,
 )
 

@@ -24,7 +24,11 @@ _OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _JOINER = "\u2060"  # a word joiner: invisible, and it breaks what it sits in (mentions, links)
 _MENTION = re.compile("@(?!\u2060)")  # once is enough: escaping twice changes nothing
 # The Actions runner trims a line's leading white space, then takes `::name ...::` for a command.
-_WORKFLOW_COMMAND = re.compile(r"^(\s*):(?=:)")
+# Every line's start: after `\n` and `\r` (where the runner splits its log), and after the other
+# line ends Python and editors know, to be safe. The white space stops at a line end, so each run
+# of it is scanned from one start only (linear).
+_LINE_ENDS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
+_WORKFLOW_COMMAND = re.compile(rf"(?<![^{_LINE_ENDS}])([^\S{_LINE_ENDS}]*):(?=:)")
 
 
 def valid_text(text: str) -> str:
@@ -44,8 +48,9 @@ def without_mentions(text: str) -> str:
 
 def no_workflow_command(text: str) -> str:
     """Text that may start a line of a CI log (a contributor's name, a path, the reasoning): a
-    leading `::`, after any white space, gets a word joiner between its colons, so the runner does
-    not read the line as a workflow command (`::error title=CI::...`, `::add-mask::...`)."""
+    `::` that starts any of its lines, after any white space, gets a word joiner between its
+    colons, so the runner does not read the line as a workflow command (`::error title=CI::...`,
+    `::add-mask::...`)."""
     return _WORKFLOW_COMMAND.sub(r"\1:" + _JOINER, text)
 
 

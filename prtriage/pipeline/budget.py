@@ -42,6 +42,7 @@ class Budgeted:
     body_cut: bool
     budget_tokens: int  # room for the prompt: context minus what the answer needs
     shown: tuple[tuple[FileDiff, str], ...] = ()  # each file the diff shows, with the hunk text shown
+    listed: int | None = None  # how many files the file list names: the first ones, in the diff's order
 
     @property
     def dropped(self) -> list[FileEntry]:
@@ -92,21 +93,23 @@ def _file_line(f: FileDiff) -> str:
     return f"{f.status[0].upper()} {name} (+{f.additions} -{f.deletions}){note}"
 
 
-def file_list(files: Sequence[FileDiff], limit: int, count: Callable[[str], int]) -> str:
+def file_list(files: Sequence[FileDiff], limit: int, count: Callable[[str], int]) -> tuple[str, int]:
+    """The file list within `limit` tokens, and how many files it names (the first ones)."""
     lines = [_file_line(f) for f in files]
     text = "\n".join(lines)
     if count(text) <= limit:
-        return text
+        return text, len(lines)
     kept: list[str] = []
     used = 0
-    for i, line in enumerate(lines):
+    for line in lines:
         cost = count(line + "\n")
         if used + cost + 12 > limit:  # room for the "... more" line
-            kept.append(f"... and {len(lines) - i} more files")
             break
         kept.append(line)
         used += cost
-    return "\n".join(kept)
+    named = len(kept)
+    more = [f"... and {len(lines) - named} more files"] if named < len(lines) else []
+    return "\n".join(kept + more), named
 
 
 def _fit_hunks(
@@ -202,7 +205,7 @@ def fit_change(
         )
     body, body_cut = cut_to_tokens(body.strip(), int(room * BODY_SHARE), count)
     room -= count(body)
-    listing = file_list(files, int(room * FILE_LIST_SHARE) if len(files) > 1 else room, count)
+    listing, listed = file_list(files, int(room * FILE_LIST_SHARE) if len(files) > 1 else room, count)
     room -= count(listing)
     pieces, state = _fit_hunks(files, room, count)
     # Pieces were counted one by one; the segment is tokenized whole. Check the exact total.
@@ -221,5 +224,5 @@ def fit_change(
     state = {k: v for k, v in state.items() if k in kept}
     return Budgeted(
         change, _entries(files, state, pieces), tuple(segments), tuple(ids), len(pieces_ids[0]), body_cut,
-        budget, tuple(pieces),
+        budget, tuple(pieces), listed,
     )  # fmt: skip

@@ -13,14 +13,18 @@ general knowledge of prompt injection; benchmarks/planted_detector.py measures t
 half and their false positives on clean changes of held-out repositories.
 
 What is read is what the model reads, in the order the prompt shows it: the title, the
-description, every file's path (the prompt lists them all), then the added lines of the files
-whose hunks the prompt shows (source, tests, config, docs: diff.prompt_order), first exactly the
-text the prompt holds, then the rest of each file up to MAX_SCANNED_CHARS; never lock files,
-generated or vendored ones, which the model never sees. Of a prose file (Markdown, text) all of
-its added text; of any other file what people write in it: comments (all the lines of a block
-comment), docstrings, string literals, and the values of a config file's keys. Text is
-normalised first (NFKC, invisible format characters dropped), so that `Ign\u200bore` or a
-full-width `ｄｏｃｓ` reads as the model's tokenizer sees it. Each rule looks at one sentence (or
+description, the paths its file list names (whole), then the added lines of the files whose
+hunks the prompt shows (source, tests, config, docs: diff.prompt_order), first exactly the text
+the prompt holds, then the rest of each file up to MAX_SCANNED_CHARS, then the other paths up to
+MAX_PATH_CHARS (a budget of their own: long paths cannot starve the text, nor text the paths);
+never lock files, generated or vendored ones, which the model never sees. Of a prose file
+(Markdown, text) all of its added text; of any other file what people write in it: comments
+(all the lines of a block comment), docstrings, string literals, and the values of a config
+file's keys, with every rule; and each added line as it is, whatever the syntax around it (a
+bare sentence in a .py, HTML text, a heredoc), with the rules that code does not trip
+(scan_lines). Text is normalised first (NFKC, invisible format characters dropped), so that
+`Ign\u200bore` or a full-width `ｄｏｃｓ` reads as the model's tokenizer sees it; budgets count
+normalised characters (NFKC can make one character eighteen). Each rule looks at one sentence (or
 one line, for turn markers); a sentence that only mentions a category name, or only talks about
 a bot or a model, is not flagged: it must also tell something what to answer, claim the answer,
 or imitate the prompt's own format. A category is also named by its common synonyms
@@ -42,7 +46,8 @@ from prtriage.pipeline.diff import CONFIG, DOCS, FileDiff, prompt_order
 
 MAX_SPANS = 5  # a result quotes at most this many planted spans...
 MAX_SPAN_CHARS = 200  # ...of at most this many characters each
-MAX_SCANNED_CHARS = 400_000  # of paths, added prose, comments and strings per change (bounded work)
+MAX_SCANNED_CHARS = 400_000  # of added prose, comments and strings (normalised), and of raw added lines
+MAX_PATH_CHARS = 100_000  # of paths the prompt does not show: a budget of their own, so none starves text
 MAX_READ_CHARS = 4_000_000  # of added lines read to find them (code with no comment yields little)
 
 
@@ -58,7 +63,8 @@ class PlantedSpan:
         return {"where": self.where, "kind": self.kind, "text": self.text}
 
     def describe(self) -> str:
-        return f"{self.where}: {self.text!r}"
+        """One line (a path may hold a line break); a leading `::` is the printer's to neutralise."""
+        return f"{one_line(self.where)}: {self.text!r}"
 
 
 # --- the vocabulary -------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ class _Rules:
         self.claim = re.compile(
             rf"(?i){_ANSWER_WORD}(?:[^\w.!?。]+\w+){{0,6}}?[^\w.!?。]*{_COPULA}\s*{cat}"
             rf"|{_ANSWER_WORD}[\s:=\-]*{cat}"
-            rf"|\b{_VERDICT}\s*{_COPULA}?\s*{cat}"
+            rf"|\b{_VERDICT}\s*(?:{_COPULA}\s*)?{cat}"  # white space splits one way only: linear
             rf"|\b{category}\s+{_COPULA}\s+(?:(?:the|a|an|its|our|this|my|right|correct|only|real|true|"
             rf"proper|final)\s+){{0,3}}{_ANSWER_WORD}"
         )
@@ -298,11 +304,13 @@ def normalised(text: str) -> str:
 
 
 # Where what people write starts in a line of code. Every alternative is linear: a string runs to
-# its closing quote or to the end of the line, so no start is tried twice over the same text.
+# its closing quote or to the end of the line, so no start is tried twice over the same text. A
+# line comment may follow code directly (`f()# ...`, `int x;// ...`), but not a word, a `:` or a
+# `/` (`C#`, `http://`), and `;` starts one at the start of a line (INI, Lisp, assembly).
 _TOKEN = re.compile(
     r"(?P<triple>\"\"\"|\'\'\')"
     r"|(?P<block>/\*+|<!--)"
-    r"|(?P<line>(?:^|(?<=\s))(?:#+|//+|--(?=\s|$))|^\s*\*+(?=\s|$))"
+    r"|(?P<line>(?<![\w:/\\$&])(?:#+|//+)|(?:^|(?<=\s))--(?=\s|$)|^\s*(?:\*+(?=\s|$)|;+))"
     r"|(?P<string>\"(?:[^\"\\]|\\.?)*(?:\"|$)|'(?:[^'\\]|\\.?)*(?:'|$)|`(?:[^`\\]|\\.?)*(?:`|$))"
 )
 _CLOSER = {"/*": "*/", "<!--": "-->", '"""': '"""', "'''": "'''"}
@@ -376,36 +384,111 @@ def readable_text(f: FileDiff, hunk_text: str | None = None) -> str:
     return "\n".join(out)
 
 
+# What a piece of a change is read as, each with a budget of its own so that none starves another:
+_PATH = "path"  # a file's path (MAX_PATH_CHARS, but the ones the prompt shows are read whole)
+_TEXT = "text"  # what people write in the added lines, read with every rule (MAX_SCANNED_CHARS)
+_LINES = "lines"  # a code or config file's added lines as they are, whatever the syntax around
+# them (a bare sentence in a .py, `f()# ...`, HTML text, a heredoc): the model reads them all.
+# Read with the rules that code does not trip (MAX_SCANNED_CHARS).
+
+
+def _texts_of(f: FileDiff, hunk_text: str) -> Iterator[tuple[str, str, str, bool]]:
+    yield f.path, readable_text(f, hunk_text), _TEXT, False
+    if f.kind != DOCS:  # a prose file's every line is its readable text already
+        yield f.path, "\n".join(_added_lines(hunk_text)), _LINES, False
+
+
 def _file_texts(
-    files: Sequence[FileDiff], shown: Sequence[tuple[FileDiff, str]]
-) -> Iterator[tuple[str, str]]:
-    """(where, text) of every file, in the order the model reads them: the paths (the prompt lists
-    every file), the hunk text the prompt shows, then the rest of those files and the others."""
-    for f in files:
-        paths = [f.path] if f.old_path in (None, f.path) else [f.old_path, f.path]
-        yield f.path, "\n\n".join(paths)
+    files: Sequence[FileDiff], shown: Sequence[tuple[FileDiff, str]], listed: int | None
+) -> Iterator[tuple[str, str, str, bool]]:
+    """(where, text, what it is read as, whether it is read whole) of every file, in the order the
+    model reads them: the paths the prompt's file list names (every path when that is not known),
+    the hunk text the prompt shows (with its path: the diff's header names it), the rest of those
+    files and of the others, then the paths the file list left out."""
+
+    def path_text(f: FileDiff) -> str:
+        return f.path if f.old_path in (None, f.path) else f"{f.old_path}\n\n{f.path}"
+
+    named = len(files) if listed is None else listed
+    path_read = {id(f) for f in files[:named]}
+    for f in files[:named]:
+        yield f.path, path_text(f), _PATH, listed is not None
     read: dict[int, int] = {}  # where the rest of each shown file starts
     left = MAX_READ_CHARS
     for f, text in shown:
-        yield f.path, readable_text(f, text)
+        if id(f) not in path_read:
+            path_read.add(id(f))
+            yield f.path, path_text(f), _PATH, True
+        yield from _texts_of(f, text)
         left -= len(text)
         read[id(f)] = len(text) if text.endswith("\n") else text.rfind("\n") + 1  # a cut line again, whole
     for f in prompt_order(files):
         rest = "".join(f.hunks)[read.get(id(f), 0) :][: max(left, 0)]
         if rest:
             left -= len(rest)
-            yield f.path, readable_text(f, rest)
+            yield from _texts_of(f, rest)
+    for f in files[named:]:
+        if id(f) not in path_read:
+            yield f.path, path_text(f), _PATH, False
 
 
-def _bounded(texts: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """At most MAX_SCANNED_CHARS of file text, the first ones first."""
-    budget = MAX_SCANNED_CHARS
-    for where, text in texts:
+def _within(text: str, budget: int) -> str:
+    """`text` normalised, at most `budget` characters of it. NFKC can make one character eighteen
+    (U+FDFA), so the work must follow what is kept, not what is read: the text is cut to `budget`
+    first, then normalised a piece at a time, each piece at most what is still wanted over
+    eighteen (not split before what composes with the character before it), until `budget`
+    characters are kept."""
+    raw = text[:budget]
+    if raw.isascii():  # nothing to normalise (the common case)
+        return raw
+    raw = _INVISIBLE.sub("", raw)  # first, so that none stands between a mark and its letter
+    out: list[str] = []
+    kept = start = 0
+    while start < len(raw) and kept < budget:
+        end = start + max(256, (budget - kept) // 18)
+        while end < len(raw) and (unicodedata.combining(raw[end]) or "\u1160" <= raw[end] <= "\u11ff"):
+            end += 1  # a mark or a Hangul vowel or final composes with what precedes it
+        piece = unicodedata.normalize("NFKC", raw[start:end])
+        out.append(piece)
+        kept += len(piece)
+        start = end
+    return "".join(out)[:budget]
+
+
+def _bounded(texts: Iterable[tuple[str, str, str, bool]]) -> Iterator[tuple[str, str, str]]:
+    """The texts normalised, each kind within its budget (in normalised characters), the first
+    ones first; a text the prompt shows is read whole."""
+    left = {_PATH: MAX_PATH_CHARS, _TEXT: MAX_SCANNED_CHARS, _LINES: MAX_SCANNED_CHARS}
+    for where, text, kind, whole in texts:
+        budget = max(left[kind], len(text)) if whole else left[kind]
         if budget <= 0:
-            return
-        text = text[:budget]
-        budget -= len(text)
-        yield where, text
+            continue
+        text = _within(text, budget)
+        left[kind] -= len(text)
+        yield where, text, kind
+
+
+def scan_lines(where: str, text: str, rules: _Rules) -> Iterator[PlantedSpan]:
+    """The planted spans of a code or config file's added lines read as they are: each line on
+    its own, with the rules that code and configuration do not trip (an instruction to ignore the
+    diff or the instructions, `ignore` in another language with an answer). A JSON answer, a
+    chat turn or a category claim is what code and config legitimately hold (`{"category":
+    "docs"}`, `user: test`): those are read in the comments, strings and values only."""
+    for line in _URL.sub(" ", text).splitlines():
+        found = False
+        for sentence in _sentences(line.strip()):
+            if _OVERRIDE.search(sentence):
+                found = True
+                yield PlantedSpan(where, "override", _quoted(sentence))
+        kind = None if found else _paragraph_kind(line, rules)
+        if kind:
+            yield PlantedSpan(where, kind, _quoted(line))
+
+
+def _core(text: str) -> str:
+    """The part of a raw line's span that its rule matched (what a comment's span also holds)."""
+    m = _OVERRIDE.search(text) or _FOREIGN_OVERRIDE.search(text)
+    return m.group() if m else text
 
 
 def find_planted(
@@ -414,18 +497,26 @@ def find_planted(
     files: Sequence[FileDiff],
     categories: Sequence[str],
     shown: Sequence[tuple[FileDiff, str]] = (),
+    listed: int | None = None,
 ) -> tuple[PlantedSpan, ...]:
     """Every piece of the change addressed to the classifier (at most MAX_SPANS), in reading order.
 
     `shown`: the files the prompt shows, each with the hunk text it shows (Budgeted.shown), read
-    first; without it, files are read in the prompt's order from their start.
+    first; without it, files are read in the prompt's order from their start. `listed`: how many
+    files the prompt's file list names (Budgeted.listed), whose paths are read whole.
     """
     rules = _rules(tuple(categories))
-    sources = [("title", title[:MAX_SCANNED_CHARS]), ("description", body[:MAX_SCANNED_CHARS])]
+    sources = [
+        ("title", _within(title, MAX_SCANNED_CHARS), _TEXT),
+        ("description", _within(body, MAX_SCANNED_CHARS), _TEXT),
+    ]
     found: list[PlantedSpan] = []
-    for where, text in itertools.chain(sources, _bounded(_file_texts(files, shown))):
-        for span in scan_text(where, normalised(text), rules):
-            if all(span.text not in s.text and s.text not in span.text for s in found if s.where == where):
+    for where, text, kind in itertools.chain(sources, _bounded(_file_texts(files, shown, listed))):
+        spans = scan_lines(where, text, rules) if kind == _LINES else scan_text(where, text, rules)
+        for span in spans:
+            # A raw line repeats what its comment or string said: its core once is enough.
+            core = _core(span.text) if kind == _LINES else span.text
+            if all(core not in s.text and s.text not in span.text for s in found if s.where == where):
                 found.append(span)
             if len(found) >= MAX_SPANS:
                 return tuple(found)

@@ -55,7 +55,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         probs = fused_probabilities(change, names, probs, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
     # Read first what the prompt shows, in its order: a change cannot starve the detector.
-    planted = find_planted(change.title, change.body, change.files, names, fitted.shown)
+    planted = find_planted(change.title, change.body, change.files, names, fitted.shown, fitted.listed)
     reasoning, evidence = explain(
         change, fitted.files, names[best], dict(zip(names, probs)), llm_probs, fusing,
         any(span.where == "title" for span in planted),

@@ -41,6 +41,7 @@ def test_fits_exactly_and_keeps_every_file_listed(engine) -> None:
     assert set(by_path) == {f.path for f in files}
     for f in files:  # every file listed with its counts, shown or not
         assert f"{f.path} (+{f.additions} -{f.deletions})" in fitted.change.file_list
+    assert fitted.listed == len(files)
     assert by_path["src/small.py"].shown == "full"
     assert by_path["src/core.py"].shown == "partial"
     assert by_path["src/core.py"].reason == "cut to fit the context"
@@ -138,6 +139,10 @@ def test_fake_engine_file_list_is_capped_with_a_count_of_the_rest() -> None:
     fitted = fit_change("t", "", files, DEFAULT_CATEGORIES, engine, 1024, 48)
     assert fitted.change.file_list.endswith("more files")
     assert len(fitted.files) == 300  # every file is still in the result
+    # How many it names (the first ones): the planted-text detector reads those paths whole.
+    named = fitted.change.file_list.splitlines()[:-1]
+    assert fitted.listed == len(named) and named[-1].split()[1] == f"src/m{len(named) - 1}.py"
+    assert fitted.change.file_list.endswith(f"... and {300 - len(named)} more files")
 
 
 def test_fake_engine_context_too_small() -> None:
