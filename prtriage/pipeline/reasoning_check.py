@@ -135,6 +135,18 @@ def _cites(text: str, facts: ChangeFacts) -> bool:
 _PROSE_NAME = re.compile(r"^[A-Z][a-z]+\.js$")  # Node.js, Vue.js: names in prose, not files
 
 
+def _part_of(cited: str, path: str) -> bool:
+    """`cited` is the path, a folder of it, or a trailing part of it, cut at "/" (or, at its end,
+    before a "." of the name: prose reads "a.py" out of "a.py.new", a real file renamed)."""
+    at = path.find(cited)
+    while at != -1:
+        end = at + len(cited)
+        if (at == 0 or path[at - 1] == "/") and (end == len(path) or path[end] in "/."):
+            return True
+        at = path.find(cited, at + 1)
+    return False
+
+
 def invented_paths(text: str, facts: ChangeFacts) -> list[str]:
     """The paths and file names `text` names that the change does not hold."""
     known = [p.lower().strip("/") for p in facts.paths]
@@ -143,7 +155,7 @@ def invented_paths(text: str, facts: ChangeFacts) -> list[str]:
         cited = token.lower().rstrip(".,;:").strip("/")
         if not cited or "://" in token or _PROSE_NAME.match(token):
             continue
-        in_change = any(p == cited or p.endswith("/" + cited) or p.startswith(cited + "/") for p in known)
+        in_change = any(_part_of(cited, p) for p in known)
         if not in_change and cited not in facts.diff_text and cited not in facts.title.lower():
             out.append(token)
     return out

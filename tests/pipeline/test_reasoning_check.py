@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning, summarise
+from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning, invented_paths, summarise
 
 NAMES = ("feature", "fix", "docs", "refactor", "perf", "test", "ci", "build", "deps", "chore")
 DIFF = (
@@ -100,3 +100,11 @@ def test_a_path_not_in_the_change_is_invented() -> None:
         "Fixes the pool and updates package.json for it.",
     ):
         assert "invented-path" in flags(invented), invented
+
+
+def test_a_piece_of_a_real_path_is_no_invention_but_a_lookalike_is() -> None:
+    facts = ChangeFacts.of("Rename", ["a.py.new", "src/lib/util.ts"], "")
+    for said in ("Renames a.py.new.", "Changes src/lib/util.ts and lib/util.ts.", "Changes src/lib/."):
+        assert invented_paths(said, facts) == [], said
+    for said in ("Changes b.py.", "Changes lib/util.js.", "Changes ib/util.ts."):
+        assert invented_paths(said, facts) != [], said
