@@ -65,7 +65,7 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
         answer_start = [*fitted.ids, *candidates[best], *prefix]
         written = engine.reasoning(answer_start, len(fitted.ids), settings.reasoning_tokens)
         if acceptable(written, change, names[best], names):
-            reasoning = written
+            reasoning, evidence = written, replace(evidence, paths=())  # its paths are the model's words
     timings = {"budget_s": budget_s, **engine.take_timings()}
     timings["total_s"] = time.perf_counter() - start + timings.get("load_s", 0.0)
     return Result(
