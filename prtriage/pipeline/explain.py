@@ -229,11 +229,13 @@ def _runner_up(probabilities: dict[str, float], answer: str) -> str:
 def explain(
     change: Change, files: Sequence[FileEntry], answer: str, probabilities: dict[str, float],
     llm_probabilities: dict[str, float], lexical: LexicalModel | None, title_planted: bool,
+    lexical_logp: dict[str, float] | None = None,
 ) -> tuple[str, Evidence]:  # fmt: skip
     """The reasoning for `answer` and the evidence it states.
 
     `probabilities` decided the answer (fused or the LLM's); `llm_probabilities` are the LLM's own;
-    `lexical` is the fused scorer's lexical model (None when the LLM scored alone).
+    `lexical` is the fused scorer's lexical model (None when the LLM scored alone), and
+    `lexical_logp` its log-probabilities for this change when the caller already has them.
     """
     names = list(probabilities)
     runner = _runner_up(probabilities, answer) if len(names) > 1 else answer
@@ -241,7 +243,7 @@ def explain(
     terms: tuple[Term, ...] = ()
     weight: float | None = None
     if lexical is not None and runner != answer:
-        logp = lexical.log_probabilities(change.title, change.body, change.files)
+        logp = lexical_logp or lexical.log_probabilities(change.title, change.body, change.files)
         lex_pair = (math.exp(logp[answer]), math.exp(logp[runner]))
         terms = lexical_terms(lexical, change, answer, runner)
         weight = round(lexical.weight, 4)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from prtriage.core.settings import Settings
 from prtriage.pipeline import lexical_model
-from prtriage.pipeline.change import Change
 
 
 @functools.cache
@@ -39,9 +38,9 @@ def scorer_warning(settings: Settings) -> str | None:
 
 
 def fused_probabilities(
-    change: Change, names: Sequence[str], probs: Sequence[float], model: lexical_model.LexicalModel
+    names: Sequence[str], probs: Sequence[float], lex: dict[str, float], model: lexical_model.LexicalModel
 ) -> list[float]:
-    """The LLM's category probabilities mixed with the lexical model's (--scorer fused)."""
-    lex = model.log_probabilities(change.title, change.body, change.files)
+    """The LLM's category probabilities mixed with the lexical model's log-probabilities `lex`
+    (--scorer fused; the caller has them, as the reasoning quotes them too)."""
     mixed = lexical_model.fuse_probabilities(dict(zip(names, probs)), lex, model.weight, model.temperature)
     return [mixed[n] for n in names]

@@ -51,14 +51,16 @@ def classify(change: Change, engine: Engine, settings: Settings) -> Result:
     probs = probabilities(engine.score(fitted.ids, candidates, fitted.shared_prefix))
     fusing = fused_model(settings)
     llm_probs = dict(zip(names, probs))
+    lex: dict[str, float] | None = None  # the lexical model's log-probabilities: fused, then quoted
     if fusing is not None:
-        probs = fused_probabilities(change, names, probs, fusing)
+        lex = fusing.log_probabilities(change.title, change.body, change.files)
+        probs = fused_probabilities(names, probs, lex, fusing)
     best = max(range(len(names)), key=lambda i: probs[i])
     # Read first what the prompt shows, in its order: a change cannot starve the detector.
     planted = find_planted(change.title, change.body, change.files, names, fitted.shown, fitted.listed)
     reasoning, evidence = explain(
         change, fitted.files, names[best], dict(zip(names, probs)), llm_probs, fusing,
-        any(span.where == "title" for span in planted),
+        any(span.where == "title" for span in planted), lex,
     )  # fmt: skip
     if settings.reasoning == "model":
         prefix = engine.tokenize(reasoning_prefix_segment().text, False)
