@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -18,7 +17,6 @@ from prtriage.evaluation.metrics import calibration, coverage, metrics, reasonin
 from prtriage.evaluation.prediction_record import Prediction
 from prtriage.evaluation.rules import rule_probabilities
 from prtriage.pipeline.change import change_from_record
-from prtriage.pipeline.prompt import answer_json
 from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning
 
 
@@ -71,11 +69,9 @@ def predict_model(records: Sequence[dict[str, Any]], engine: Any, settings: Sett
             continue
         facts = ChangeFacts.of(change.title, [f.path for f in change.files], r["diff"])
         flags = check_reasoning(result.reasoning, result.category, settings.category_names, facts)
-        # The answer is one of the scored categories; the reasoning is text beside it, written
-        # into JSON escaped (it may quote a title's "double quotes"), so it cannot unparse it.
-        parsed = json.loads(answer_json(result.category, json.dumps(result.reasoning)[1:-1]))["category"] in (
-            settings.category_names
-        )
+        # The answer is one of the scored categories; the reasoning is text beside it (it may quote
+        # a title's "double quotes"), so it cannot unparse the answer.
+        parsed = result.category in settings.category_names
         yield Prediction(
             str(r["id"]), r["category"], result.category, result.probabilities, parsed,
             time.perf_counter() - start, int(result.timings.get("prompt_tokens_evaluated", 0)),
