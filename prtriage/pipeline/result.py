@@ -168,7 +168,7 @@ class Result:
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "reasoning": self.reasoning,
             "evidence": None if self.evidence is None else self.evidence.to_json(),
-            "shown_fraction": None if self.shown_fraction is None else round(self.shown_fraction, 4),
+            "shown_fraction": None if (fraction := self.shown_fraction) is None else round(fraction, 4),
             "saw_little": self.saw_little,
             "saw_little_uncertain": self.saw_little_uncertain,
             "files": [f.to_json() for f in self.files],
