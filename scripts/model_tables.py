@@ -94,7 +94,7 @@ def shipped_files(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True) -> dict[str, Any]:
-    from prtriage.evaluation.metrics import calibration, coverage, metrics, reasoning_summary
+    from prtriage.evaluation.metrics import calibration, coverage, metrics
 
     m = metrics(preds, names)
     out: dict[str, Any] = {
@@ -113,17 +113,38 @@ def _summary(preds: Sequence[Any], names: Sequence[str], reasoning: bool = True)
             for c in coverage(preds)
         ],  # fmt: skip
     }
-    said = reasoning_summary(preds) if reasoning else None
-    if said and said["checked"]:
-        rates = said["flag_rates"]
-        out["reasoning"] = {
-            "checked": said["checked"],
-            "pass": round(said["pass_rate"], 3),
-            "contradictions": round(rates["other-category"], 3),
-            "invented_paths": round(rates["invented-path"], 3),
-            "bare_category": round(rates["bare-category"], 3),
-        }
+    said = _reasoning_row(preds) if reasoning else None
+    if said is not None:
+        out["reasoning"] = said
     return out
+
+
+def _reasoning_row(preds: Sequence[Any]) -> dict[str, Any] | None:
+    """The reasoning check over `preds`, as the report keeps it (None: no reasoning was checked)."""
+    from prtriage.evaluation.metrics import reasoning_summary
+
+    said = reasoning_summary(preds)
+    if not said["checked"]:
+        return None
+    rates = said["flag_rates"]
+    return {
+        "checked": said["checked"],
+        "pass": round(said["pass_rate"], 3),
+        "contradictions": round(rates["other-category"], 3),
+        "invented_paths": round(rates["invented-path"], 3),
+        "bare_category": round(rates["bare-category"], 3),
+    }
+
+
+def _quoted_reasonings(preds: Sequence[Any]) -> list[dict[str, Any]]:
+    """Ten reasonings chosen by seed, not by hand, with their answers and flags."""
+    from prtriage.evaluation.predict import sample_reasonings
+
+    return [
+        {"record": p.id, "answer": p.predicted, "confidence": round(p.confidence, 2), "truth": p.truth,
+         "reasoning": p.reasoning, "flags": list(p.flags)}
+        for p in sample_reasonings(preds, 10, SEED)
+    ]  # fmt: skip
 
 
 def _flips(clean: Sequence[Any], attacked: Sequence[Any]) -> dict[str, float]:
@@ -198,7 +219,7 @@ def build(runs: Path, context: int) -> dict[str, Any]:
     from prtriage.core.settings import Settings
     from prtriage.dataset.planting import PLACEMENTS, load_phrasings, planted_cases
     from prtriage.evaluation.metrics import paired_bootstrap
-    from prtriage.evaluation.predict import load_eval_records, sample_reasonings
+    from prtriage.evaluation.predict import load_eval_records
     from prtriage.evaluation.prediction_record import load_predictions
     from prtriage.pipeline.lexical_model import LexicalModel
 
@@ -281,20 +302,8 @@ def build(runs: Path, context: int) -> dict[str, Any]:
         "intervals": intervals,
         "flip_rates": flips,
         "prompt_room": _prompt_room(sample, context),
-        "reasonings": {  # the rows that wrote their own reasonings (an LLM-alone row reuses its run's)
-            row: [
-                {
-                    "record": p.id,
-                    "answer": p.predicted,
-                    "confidence": round(p.confidence, 2),
-                    "truth": p.truth,
-                    "reasoning": p.reasoning,
-                    "flags": list(p.flags),
-                }
-                for p in sample_reasonings(rows[row], 10, SEED)
-            ]
-            for row in ("v1 fused", "v3 fused")
-        },  # fmt: skip
+        # the rows that wrote their own reasonings (an LLM-alone row reuses its run's)
+        "reasonings": {row: _quoted_reasonings(rows[row]) for row in ("v1 fused", "v3 fused")},
     }
 
 
@@ -358,8 +367,7 @@ def add_explained(runs: Path, report: dict[str, Any]) -> None:
     (a reference row for the reasoning check only)."""
     from prtriage.core.settings import Settings
     from prtriage.dataset.teacher import teach
-    from prtriage.evaluation.metrics import reasoning_summary
-    from prtriage.evaluation.predict import load_eval_records, sample_reasonings
+    from prtriage.evaluation.predict import load_eval_records
     from prtriage.evaluation.prediction_record import load_predictions
     from prtriage.pipeline.change import change_from_record
     from prtriage.pipeline.reasoning_check import ChangeFacts, check_reasoning
@@ -383,19 +391,8 @@ def add_explained(runs: Path, report: dict[str, Any]) -> None:
         text = teach(change.title, change.files, p.predicted)
         facts = ChangeFacts.of(change.title, [f.path for f in change.files], r["diff"])
         teacher.append(replace(p, reasoning=text, flags=check_reasoning(text, p.predicted, names, facts)))
-    said = reasoning_summary(teacher)
-    rates = said["flag_rates"]
-    report["reasoning_reference"] = {
-        "teacher": {"checked": said["checked"], "pass": round(said["pass_rate"], 3),
-                    "contradictions": round(rates["other-category"], 3),
-                    "invented_paths": round(rates["invented-path"], 3),
-                    "bare_category": round(rates["bare-category"], 3)},
-    }  # fmt: skip
-    report["reasonings"][EXPLAINED] = [
-        {"record": p.id, "answer": p.predicted, "confidence": round(p.confidence, 2), "truth": p.truth,
-         "reasoning": p.reasoning, "flags": list(p.flags)}
-        for p in sample_reasonings(preds, 10, SEED)
-    ]  # fmt: skip
+    report["reasoning_reference"] = {"teacher": _reasoning_row(teacher)}
+    report["reasonings"][EXPLAINED] = _quoted_reasonings(preds)
 
 
 def _pct(x: float | None) -> str:
