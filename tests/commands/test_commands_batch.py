@@ -159,18 +159,17 @@ def test_resume_from_the_command_line(
     ]
 
 
-def test_kill_9_at_any_moment_loses_at_most_the_record_in_flight_and_never_duplicates(tmp_path: Path) -> None:
-    """A real `prtriage classify --input --resume` process, killed three times mid-run, then finished."""
-    n = 60
-    src = tmp_path / "in.jsonl"
+def _resume_run(tmp_path: Path, n: int, **fake: str) -> tuple[list[str], dict[str, str], Path]:
+    """`prtriage classify --input --output --resume` on n records, as a real process would run it:
+    the command, its environment (the fake engine through PRTRIAGE_ENGINE, FAKE_ENGINE_* from
+    `fake`) and the output path."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(
         "".join(json.dumps({"id": f"pr-{i}", "title": "t", "diff": FIX_DIFF}) + "\n" for i in range(n))
     )
-    out, log = tmp_path / "out.jsonl", tmp_path / "scored.log"
-    partial = tmp_path / "out.jsonl.partial"
     env = {
         **os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-        "PRTRIAGE_ENGINE": "fake_engine:factory", "FAKE_ENGINE_DELAY": "0.02", "FAKE_ENGINE_LOG": str(log),
+        "PRTRIAGE_ENGINE": "fake_engine:factory", **{f"FAKE_ENGINE_{k.upper()}": v for k, v in fake.items()},
     }  # fmt: skip
     command = [
         sys.executable,
@@ -183,6 +182,14 @@ def test_kill_9_at_any_moment_loses_at_most_the_record_in_flight_and_never_dupli
         str(out),
         "--resume",
     ]
+    return command, env, out
+
+
+def test_kill_9_at_any_moment_loses_at_most_the_record_in_flight_and_never_duplicates(tmp_path: Path) -> None:
+    """A real `prtriage classify --input --resume` process, killed three times mid-run, then finished."""
+    n, log = 60, tmp_path / "scored.log"
+    command, env, out = _resume_run(tmp_path, n, delay="0.02", log=str(log))
+    partial = tmp_path / "out.jsonl.partial"
     rng, kept, kills = random.Random(7), 0, 0
     for _ in range(3):
         proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
@@ -279,24 +286,8 @@ def test_a_bug_on_one_record_is_recorded_and_the_run_goes_on(
 def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
     """Two `--resume` runs on one output appended to the same journal, interleaved."""
     n = 40
-    src = tmp_path / "in.jsonl"
-    src.write_text(
-        "".join(json.dumps({"id": f"pr-{i}", "title": "t", "diff": FIX_DIFF}) + "\n" for i in range(n))
-    )
-    out, partial = tmp_path / "out.jsonl", tmp_path / "out.jsonl.partial"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "PRTRIAGE_ENGINE": "fake_engine:factory", "FAKE_ENGINE_DELAY": "0.05"}  # fmt: skip
-    command = [
-        sys.executable,
-        "-m",
-        "prtriage",
-        "classify",
-        "--input",
-        str(src),
-        "--output",
-        str(out),
-        "--resume",
-    ]
+    command, env, out = _resume_run(tmp_path, n, delay="0.05")
+    partial = tmp_path / "out.jsonl.partial"
     first = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _complete_lines(partial) < 2 and time.monotonic() < deadline:
